@@ -1,0 +1,606 @@
+#!/usr/bin/env python3
+"""Modelship inference-server benchmarks (stdlib only; drives real processes).
+
+    python3 bench/bench.py limit       # in-process ONNX Runtime, batch 1..64 ("the limit")
+    python3 bench/bench.py ratio       # server vs in-process, heavy_mlp, dynamic batching
+    python3 bench/bench.py small       # one row to digits_mlp at concurrency 1: p50/p99
+    python3 bench/bench.py sweep       # batching settings: delay, max batch, workers
+    python3 bench/bench.py peers       # MLServer side by side with ours, one run
+    python3 bench/bench.py coldstart   # process start -> /v2/health/ready 200, JVM flags
+    python3 bench/bench.py all
+
+Every measurement is repeated (--reps, default 3) and the median reported; each result
+line carries the load average and CPU pressure (/proc/pressure/cpu, some avg10) seen
+while it ran, because the machine these were recorded on is shared. Results are
+appended as JSON lines to bench/out/results.jsonl and printed as Markdown tables.
+Everything listens on 127.0.0.1 only; every process started here is stopped by PID.
+
+Every measured process (our server, the peer, the in-process loop, wrk) is started in
+its own session (setsid), as a service would be: with kernel.sched_autogroup_enabled=1
+each session gets an equal share of the CPUs, so without this the server and its load
+generator would split one share while every other session on the machine gets a full one.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(BENCH)
+OUT = os.environ.get("BENCH_OUT", os.path.join(BENCH, "out"))
+SERVER_APP = os.environ.get("SERVER_APP", "/tmp/bench-server-app")
+ORT_JAR = os.environ.get("ORT_JAR", os.path.expanduser(
+    "~/.m2/repository/com/microsoft/onnxruntime/onnxruntime/1.23.2/onnxruntime-1.23.2.jar"))
+HEAVY = os.path.join(REPO, "examples/models/generated/heavy_mlp.onnx")
+DIGITS = os.path.join(REPO, "examples/models/digits_mlp.onnx")
+PEER_VENV = os.path.join(BENCH, ".venv-peers")
+WRK = os.environ.get("WRK", "wrk")
+HOST = "127.0.0.1"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# The server's settings unless a benchmark says otherwise (the issue's baseline).
+BASE_BATCHING = {"max-batch-size": "32", "max-queue-delay": "0ms", "workers": "1"}
+
+
+# ---------------------------------------------------------------- machine & helpers
+
+def sh(cmd):
+    return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+
+
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = int(sh("awk '/MemTotal/{print $2}' /proc/meminfo") or 0) / 1024 / 1024
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(mem, 1),
+        "java": sh("java -version 2>&1 | head -1"),
+        "kernel": platform.release(),
+    }
+
+
+def load1():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+def pressure():
+    try:
+        with open("/proc/pressure/cpu") as f:
+            m = re.search(r"some avg10=([0-9.]+)", f.read())
+            return float(m.group(1))
+    except OSError:
+        return None
+
+
+def proc_cpu(pid):
+    """CPU seconds (user+system) of a process and its threads so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            parts = f.read().rsplit(")", 1)[1].split()
+        return (int(parts[11]) + int(parts[12])) / CLK_TCK
+    except OSError:
+        return 0.0
+
+
+def tree_cpu(pid):
+    """CPU seconds of a process and its descendants that are alive (MLServer forks workers)."""
+    total = proc_cpu(pid)
+    try:
+        children = sh(f"pgrep -P {pid}").split()
+    except Exception:
+        children = []
+    for c in children:
+        total += tree_cpu(int(c))
+    return total
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def record(kind, row):
+    os.makedirs(OUT, exist_ok=True)
+    row = dict(row, kind=kind)
+    with open(os.path.join(OUT, "results.jsonl"), "a") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def md_table(headers, rows):
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    for r in rows:
+        out.append("| " + " | ".join("" if v is None else str(v) for v in r) + " |")
+    return "\n".join(out)
+
+
+def fmt(v, digits=2):
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+# ---------------------------------------------------------------- preparation
+
+def prepare():
+    os.makedirs(OUT, exist_ok=True)
+    built = os.path.join(REPO, "inference-server/target/quarkus-app/quarkus-run.jar")
+    if not os.path.exists(os.path.join(SERVER_APP, "quarkus-run.jar")) or os.environ.get("BENCH_FRESH_APP") == "1":
+        if not os.path.exists(built):
+            subprocess.run(["./mvnw", "-B", "-q", "-pl", "inference-server", "-DskipTests", "package"],
+                           cwd=REPO, check=True)
+        shutil.rmtree(SERVER_APP, ignore_errors=True)
+        shutil.copytree(os.path.dirname(built), SERVER_APP)
+    if not os.path.exists(HEAVY):
+        subprocess.run([os.path.join(REPO, ".venv/bin/python"), "examples/models/make_models.py", "heavy"],
+                       cwd=REPO, check=True)
+    subprocess.run([sys.executable, os.path.join(BENCH, "server/make_bodies.py"), os.path.join(OUT, "bodies")],
+                   check=True)
+    classes = os.path.join(OUT, "classes")
+    src = os.path.join(BENCH, "inprocess/InProcess.java")
+    cls = os.path.join(classes, "InProcess.class")
+    if not os.path.exists(cls) or os.path.getmtime(src) > os.path.getmtime(cls):
+        os.makedirs(classes, exist_ok=True)
+        subprocess.run(["javac", "-d", classes, "-cp", ORT_JAR, src], check=True)
+
+
+def body(name):
+    return os.path.join(OUT, "bodies", name + ".json")
+
+
+# ---------------------------------------------------------------- processes
+
+def http_status(url, timeout=1.0):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except Exception:
+        return None
+
+
+def wait_ready(url, proc, secs=90, poll=0.01):
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            return False
+        if http_status(url, timeout=0.5) == 200:
+            return True
+        time.sleep(poll)
+    return False
+
+
+class Proc:
+    """A process in its own session, stopped by PID (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, cmd, logname, cwd=None, env=None):
+        self.logpath = os.path.join(OUT, logname)
+        self.logf = open(self.logpath, "w")
+        self.p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self.logf, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+        self.pid = self.p.pid
+
+    def stop(self):
+        if self.p.poll() is None:
+            try:
+                # the whole session's process group: MLServer forks inference workers
+                os.killpg(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.pid, signal.SIGKILL)
+                self.p.wait()
+        self.logf.close()
+
+    def tail(self, n=20):
+        with open(self.logpath) as f:
+            return "".join(f.readlines()[-n:])
+
+
+def server_cmd(model, port, batching=None, intra=1, jvm_flags=()):
+    b = dict(BASE_BATCHING, **(batching or {}))
+    cmd = ["java", *jvm_flags,
+           f"-Dmodelship.model.path={model}",
+           f"-Dquarkus.http.host={HOST}", f"-Dquarkus.grpc.server.host={HOST}",
+           f"-Dquarkus.http.port={port}", f"-Dquarkus.grpc.server.port={port + 1}"]
+    cmd += [f"-Dmodelship.batching.{k}={v}" for k, v in b.items()]
+    if intra is not None:
+        cmd.append(f"-Dmodelship.runtime.intra-op-threads={intra}")
+    cmd += ["-jar", "quarkus-run.jar"]
+    return cmd
+
+
+class Server:
+    def __init__(self, model, port, batching=None, intra=1, jvm_flags=()):
+        self.model = model
+        self.port = port
+        self.name = os.path.splitext(os.path.basename(model))[0]
+        self.cmd = server_cmd(model, port, batching, intra, jvm_flags)
+        self.url = f"http://{HOST}:{port}/v2/models/{self.name}/infer"
+
+    def __enter__(self):
+        self.proc = Proc(self.cmd, f"server-{self.port}.log", cwd=SERVER_APP)
+        self.pid = self.proc.pid
+        if not wait_ready(f"http://{HOST}:{self.port}/v2/health/ready", self.proc.p):
+            log(self.proc.tail())
+            self.proc.stop()
+            raise RuntimeError("our server did not get ready")
+        return self
+
+    def __exit__(self, *a):
+        self.proc.stop()
+
+    def batch_stats(self):
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{self.port}/metrics", timeout=5) as r:
+                text = r.read().decode()
+        except Exception:
+            return None
+        c = s = None
+        for line in text.splitlines():
+            if line.startswith("modelship_inference_batch_size_count{"):
+                c = float(line.split()[-1])
+            elif line.startswith("modelship_inference_batch_size_sum{"):
+                s = float(line.split()[-1])
+        return (c, s) if c is not None else None
+
+
+class Peer:
+    """MLServer 1.7.1 with bench/peers/onnx_runtime.py serving the same ONNX file."""
+
+    def __init__(self, model, port, batching=True, intra=1):
+        self.model = model
+        self.port = port
+        self.name = os.path.splitext(os.path.basename(model))[0]
+        self.url = f"http://{HOST}:{port}/v2/models/{self.name}/infer"
+        self.batching = batching
+        self.intra = intra
+
+    def __enter__(self):
+        d = os.path.join(OUT, f"peer-{self.port}")
+        shutil.rmtree(d, ignore_errors=True)
+        subprocess.run([os.path.join(PEER_VENV, "bin/python"), os.path.join(BENCH, "peers/make_repo.py"),
+                        d, self.model, str(self.port), "1" if self.batching else "0", str(self.intra)], check=True)
+        env = dict(os.environ, PYTHONPATH=os.path.join(BENCH, "peers"))
+        self.proc = Proc([os.path.join(PEER_VENV, "bin/mlserver"), "start", d], f"peer-{self.port}.log",
+                         cwd=d, env=env)
+        self.pid = self.proc.pid
+        if not wait_ready(f"http://{HOST}:{self.port}/v2/models/{self.name}/ready", self.proc.p, secs=120):
+            log(self.proc.tail(40))
+            self.proc.stop()
+            raise RuntimeError("MLServer did not get ready")
+        return self
+
+    def __exit__(self, *a):
+        self.proc.stop()
+
+    def batch_stats(self):
+        return None
+
+
+def wrk(url, body_file, conc, secs):
+    cmd = [WRK, "-t1", f"-c{conc}", f"-d{secs}s", "--timeout", "10s", "-s", os.path.join(BENCH, "server/post.lua"),
+           url, "--", body_file]
+    p = subprocess.run(cmd, capture_output=True, text=True, start_new_session=True)
+    m = re.search(r"^RESULT (.*)$", p.stdout, re.M)
+    if not m:
+        raise RuntimeError("wrk failed: " + p.stdout + p.stderr)
+    r = {}
+    for kv in m.group(1).split():
+        k, v = kv.split("=")
+        r[k] = float(v)
+    return r
+
+
+def measure(target, body_file, rows, conc, secs):
+    """One wrk run against a started Server/Peer, with its CPU use and the machine's load."""
+    cpu0 = tree_cpu(target.pid)
+    b0 = target.batch_stats()
+    load0 = load1()
+    r = wrk(target.url, body_file, conc, secs)
+    cpu1 = tree_cpu(target.pid)
+    b1 = target.batch_stats()
+    out = {
+        "rps": r["rps"], "rows_per_s": r["rps"] * rows, "p50_ms": r["p50_ms"], "p90_ms": r["p90_ms"],
+        "p99_ms": r["p99_ms"], "errors": r["errors"], "requests": r["requests"],
+        "server_cpu_s": round(cpu1 - cpu0, 2),
+        "cpu_ms_per_row": round(1000 * (cpu1 - cpu0) / max(1, r["requests"] * rows), 4),
+        "load1": max(load0, load1()), "cpu_pressure": pressure(),
+    }
+    if b0 and b1 and b1[0] > b0[0]:
+        out["avg_batch"] = round((b1[1] - b0[1]) / (b1[0] - b0[0]), 1)
+    return out
+
+
+def inprocess(model, intra, batches, secs, warmup=1.0, threads=1):
+    cp = os.path.join(OUT, "classes") + ":" + ORT_JAR
+    cmd = ["java", "-cp", cp, "InProcess", "--model", model, "--intra", str(intra), "--threads", str(threads),
+           "--batches", ",".join(map(str, batches)), "--seconds", str(secs), "--warmup", str(warmup)]
+    load0 = load1()
+    t0 = time.time()
+    p = subprocess.run(["/usr/bin/time", "-f", "CPU %U %S", *cmd], capture_output=True, text=True,
+                       start_new_session=True)
+    if p.returncode != 0:
+        raise RuntimeError(p.stdout + p.stderr)
+    rows = []
+    for line in p.stdout.splitlines()[1:]:
+        f = line.split(",")
+        rows.append({"model": f[0], "intra": int(f[1]), "threads": int(f[2]), "batch": int(f[3]),
+                     "calls": int(f[4]), "seconds": float(f[5]), "rows_per_s": float(f[6]),
+                     "p50_ms": float(f[7]), "p99_ms": float(f[8]), "load1": max(load0, load1()),
+                     "cpu_pressure": pressure()})
+    m = re.search(r"CPU ([0-9.]+) ([0-9.]+)", p.stderr)
+    if m and len(rows) == 1:
+        # CPU per row of the whole JVM run (warm-up + measurement), an upper bound
+        total_rows = rows[0]["rows_per_s"] * (secs + warmup)
+        rows[0]["cpu_ms_per_row_upper"] = round(1000 * (float(m.group(1)) + float(m.group(2))) / total_rows, 4)
+    return rows
+
+
+# ---------------------------------------------------------------- benchmarks
+
+def bench_limit(a):
+    """In-process ONNX Runtime throughput, batch 1..64, per model and intra-op threads."""
+    batches = [1, 2, 4, 8, 16, 32, 64]
+    text = []
+    for model, intras in ((HEAVY, a.limit_intra), (DIGITS, [1])):
+        for intra in intras:
+            runs = []
+            for rep in range(a.reps):
+                log(f"limit {os.path.basename(model)} intra={intra} rep {rep + 1}/{a.reps}")
+                runs.append(inprocess(model, intra, batches, a.limit_secs, warmup=1.0))
+            table = []
+            for i, b in enumerate(batches):
+                rs = [r[i] for r in runs]
+                row = {"model": rs[0]["model"], "intra": intra, "batch": b,
+                       "rows_per_s": med([r["rows_per_s"] for r in rs]),
+                       "p50_ms": med([r["p50_ms"] for r in rs]), "p99_ms": med([r["p99_ms"] for r in rs]),
+                       "all_rows_per_s": [round(r["rows_per_s"]) for r in rs],
+                       "load1": [r["load1"] for r in rs], "cpu_pressure": [r["cpu_pressure"] for r in rs]}
+                record("limit", row)
+                table.append([b, round(row["rows_per_s"]), fmt(row["p50_ms"], 3), fmt(row["p99_ms"], 3),
+                              " / ".join(map(str, row["all_rows_per_s"])), " / ".join(map(str, row["load1"]))])
+            text.append(f"**{rs[0]['model']}, intra-op threads {intra}, 1 caller thread** "
+                        f"({a.reps} runs × {a.limit_secs} s per batch size)\n\n" +
+                        md_table(["batch", "rows/s (median)", "call p50 ms", "call p99 ms", "rows/s per run",
+                                  "load avg per run"], table))
+    return "\n\n".join(text)
+
+
+def bench_ratio(a):
+    """Server vs in-process on heavy_mlp with dynamic batching, at the same rows in flight."""
+    cases = [("heavy_1", 1, 32), ("heavy_1", 1, 64), ("heavy_8", 8, 4)]
+    text = []
+    with Server(HEAVY, a.port, intra=a.intra) as s:
+        log("ratio: warming the server up")
+        wrk(s.url, body("heavy_1"), 32, a.warmup)
+        for name, rows, conc in cases:
+            inflight = rows * conc
+            limit_batch = min(inflight, int(BASE_BATCHING["max-batch-size"]))
+            runs = []
+            for rep in range(a.reps):
+                log(f"ratio {name} c={conc} rep {rep + 1}/{a.reps}")
+                lim = inprocess(HEAVY, a.intra, [limit_batch], a.secs, warmup=1.0)[0]
+                m = measure(s, body(name), rows, conc, a.secs)
+                m.update(limit_rows_per_s=lim["rows_per_s"], limit_cpu_ms_per_row=lim.get("cpu_ms_per_row_upper"),
+                         ratio=m["rows_per_s"] / lim["rows_per_s"])
+                runs.append(m)
+            row = {"body": name, "rows_per_request": rows, "concurrency": conc, "limit_batch": limit_batch,
+                   "intra": a.intra, **{k: med([r.get(k) for r in runs]) for k in runs[0]},
+                   "ratios": [round(r["ratio"], 3) for r in runs], "load1s": [r["load1"] for r in runs],
+                   "pressures": [r["cpu_pressure"] for r in runs]}
+            record("ratio", row)
+            text.append([f"{conc} × {rows} row(s) ({name})", round(row["rows_per_s"]), fmt(row["p50_ms"]),
+                         fmt(row["p99_ms"]), row.get("avg_batch"), f"batch {limit_batch}: {round(row['limit_rows_per_s'])}",
+                         fmt(row["ratio"]), " / ".join(map(str, row["ratios"])),
+                         fmt(row["cpu_ms_per_row"], 3), fmt(row["limit_cpu_ms_per_row"], 3),
+                         " / ".join(map(str, row["load1s"]))])
+    return md_table(["load (concurrency × rows)", "server rows/s", "p50 ms", "p99 ms", "avg batch",
+                     "in-process rows/s", "ratio (median)", "ratio per run", "server CPU ms/row",
+                     "in-process CPU ms/row (upper)", "load avg per run"], text)
+
+
+def bench_small(a):
+    """One row to digits_mlp at concurrency 1, as the client sees it."""
+    rows = []
+    for intra in a.small_intra:
+        with Server(DIGITS, a.port, intra=intra) as s:
+            wrk(s.url, body("digits_1"), 1, a.warmup)
+            runs = []
+            for rep in range(a.reps):
+                log(f"small intra={intra} rep {rep + 1}/{a.reps}")
+                runs.append(measure(s, body("digits_1"), 1, 1, a.secs))
+            row = {"intra": intra, **{k: med([r.get(k) for r in runs]) for k in runs[0]},
+                   "p50s": [r["p50_ms"] for r in runs], "p99s": [r["p99_ms"] for r in runs],
+                   "load1s": [r["load1"] for r in runs], "pressures": [r["cpu_pressure"] for r in runs]}
+            record("small", row)
+            rows.append([intra if intra is not None else "default (nproc)", round(row["rps"]), fmt(row["p50_ms"], 3),
+                         fmt(row["p99_ms"], 3), " / ".join(fmt(x, 3) for x in row["p50s"]),
+                         " / ".join(fmt(x, 3) for x in row["p99s"]), " / ".join(map(str, row["load1s"])),
+                         " / ".join(map(str, row["pressures"]))])
+    return md_table(["intra-op threads", "req/s", "p50 ms (median)", "p99 ms (median)", "p50 per run",
+                     "p99 per run", "load avg per run", "CPU pressure % per run"], rows)
+
+
+SWEEP = [
+    ({"max-queue-delay": "0ms"}, "baseline: 32 rows, 0 ms, 1 worker"),
+    ({"max-queue-delay": "1ms"}, "delay 1 ms"),
+    ({"max-queue-delay": "2ms"}, "delay 2 ms"),
+    ({"max-batch-size": "8"}, "max batch 8"),
+    ({"max-batch-size": "64"}, "max batch 64"),
+    ({"workers": "2"}, "2 workers"),
+]
+
+
+def bench_sweep(a):
+    """Batching settings, one changed at a time from the baseline, heavy_mlp at c=32 and c=1."""
+    rows = []
+    for change, label in SWEEP:
+        with Server(HEAVY, a.port, batching=change, intra=a.intra) as s:
+            log(f"sweep {label}: warm-up")
+            wrk(s.url, body("heavy_1"), 32, a.warmup)
+            hi, lo = [], []
+            for rep in range(a.reps):
+                log(f"sweep {label} rep {rep + 1}/{a.reps}")
+                hi.append(measure(s, body("heavy_1"), 1, 32, a.secs))
+                lo.append(measure(s, body("heavy_1"), 1, 1, max(3, a.secs // 2)))
+            row = {"settings": dict(BASE_BATCHING, **change), "label": label, "intra": a.intra,
+                   "c32": {k: med([r.get(k) for r in hi]) for k in hi[0]},
+                   "c1": {k: med([r.get(k) for r in lo]) for k in lo[0]},
+                   "c32_rows": [round(r["rows_per_s"]) for r in hi], "load1s": [r["load1"] for r in hi]}
+            record("sweep", row)
+            rows.append([label, round(row["c32"]["rows_per_s"]), " / ".join(map(str, row["c32_rows"])),
+                         fmt(row["c32"]["p50_ms"]), fmt(row["c32"]["p99_ms"]), row["c32"].get("avg_batch"),
+                         fmt(row["c1"]["p50_ms"], 3), fmt(row["c1"]["p99_ms"], 3),
+                         " / ".join(map(str, row["load1s"]))])
+    return md_table(["settings (else baseline)", "c=32 rows/s (median)", "rows/s per run", "c=32 p50 ms",
+                     "c=32 p99 ms", "avg batch", "c=1 p50 ms", "c=1 p99 ms", "load avg per run"], rows)
+
+
+def bench_peers(a):
+    """Ours and MLServer, both started, loaded in turn with the same wrk settings."""
+    cases = [(HEAVY, "heavy_1", 1, 32), (DIGITS, "digits_1", 1, 32), (DIGITS, "digits_1", 1, 1)]
+    text = []
+    for model, name, rows, conc in cases:
+        with Server(model, a.port, intra=a.intra) as ours, Peer(model, a.port + 10, batching=a.peer_batching,
+                                                                  intra=a.intra) as peer:
+            log(f"peers {name} c={conc}: warm-up")
+            wrk(ours.url, body(name), conc, a.warmup)
+            wrk(peer.url, body(name), conc, a.warmup)
+            o_runs, p_runs = [], []
+            for rep in range(a.reps):
+                log(f"peers {name} c={conc} rep {rep + 1}/{a.reps}")
+                o_runs.append(measure(ours, body(name), rows, conc, a.secs))
+                p_runs.append(measure(peer, body(name), rows, conc, a.secs))
+            o = {k: med([r.get(k) for r in o_runs]) for k in o_runs[0]}
+            p = {k: med([r.get(k) for r in p_runs]) for k in p_runs[0]}
+            row = {"model": os.path.basename(model), "body": name, "concurrency": conc, "intra": a.intra,
+                   "peer_batching": a.peer_batching, "ours": o, "mlserver": p,
+                   "throughput_x": o["rows_per_s"] / p["rows_per_s"], "p99_fraction": o["p99_ms"] / p["p99_ms"],
+                   "ours_runs": [round(r["rows_per_s"]) for r in o_runs],
+                   "mlserver_runs": [round(r["rows_per_s"]) for r in p_runs],
+                   "load1s": [r["load1"] for r in o_runs + p_runs]}
+            record("peers", row)
+            text.append([f"{os.path.basename(model)}, c={conc}", round(o["rows_per_s"]), round(p["rows_per_s"]),
+                         fmt(row["throughput_x"], 1) + "×", fmt(o["p50_ms"]), fmt(p["p50_ms"]), fmt(o["p99_ms"]),
+                         fmt(p["p99_ms"]), fmt(row["p99_fraction"], 3), fmt(o["cpu_ms_per_row"], 3),
+                         fmt(p["cpu_ms_per_row"], 3), " / ".join(map(str, row["ours_runs"])),
+                         " / ".join(map(str, row["mlserver_runs"])), o["errors"], p["errors"]])
+    return md_table(["model, concurrency (1 row/request)", "ours rows/s", "MLServer rows/s", "ours ÷ MLServer",
+                     "ours p50 ms", "MLServer p50 ms", "ours p99 ms", "MLServer p99 ms", "p99 ours/MLServer",
+                     "ours CPU ms/row", "MLServer CPU ms/row", "ours per run", "MLServer per run",
+                     "ours errors", "MLServer errors"], text)
+
+
+def cold_once(port, jvm_flags, model=DIGITS):
+    cmd = server_cmd(model, port, intra=None, jvm_flags=jvm_flags)
+    t0 = time.monotonic()
+    proc = Proc(cmd, f"cold-{port}.log", cwd=SERVER_APP)
+    ok = wait_ready(f"http://{HOST}:{port}/v2/health/ready", proc.p, secs=60, poll=0.005)
+    dt = time.monotonic() - t0
+    proc.stop()
+    return dt if ok else None
+
+
+def bench_coldstart(a):
+    """Process start -> first 200 from /v2/health/ready, digits_mlp, several JVM flag sets."""
+    jsa = os.path.join(OUT, "modelship-appcds.jsa")
+    if os.path.exists(jsa):
+        os.remove(jsa)
+    # A dynamic AppCDS archive: run once with -XX:ArchiveClassesAtExit, serve a request, stop
+    # (SIGTERM exits the JVM normally, which writes the archive).
+    cmd = server_cmd(DIGITS, a.port, intra=None, jvm_flags=[f"-XX:ArchiveClassesAtExit={jsa}"])
+    proc = Proc(cmd, "cold-archive.log", cwd=SERVER_APP)
+    if wait_ready(f"http://{HOST}:{a.port}/v2/health/ready", proc.p, secs=60):
+        subprocess.run([WRK, "-t1", "-c1", "-d2s", "-s", os.path.join(BENCH, "server/post.lua"),
+                        f"http://{HOST}:{a.port}/v2/models/digits_mlp/infer", "--", body("digits_1")],
+                       capture_output=True)
+    proc.stop()
+    variants = [
+        ("default", []),
+        ("-XX:TieredStopAtLevel=1", ["-XX:TieredStopAtLevel=1"]),
+        ("-XX:+UseSerialGC", ["-XX:+UseSerialGC"]),
+        ("AppCDS (-XX:SharedArchiveFile)", [f"-XX:SharedArchiveFile={jsa}"]),
+        ("AppCDS + -XX:TieredStopAtLevel=1", [f"-XX:SharedArchiveFile={jsa}", "-XX:TieredStopAtLevel=1"]),
+        ("AppCDS + -XX:+UseSerialGC", [f"-XX:SharedArchiveFile={jsa}", "-XX:+UseSerialGC"]),
+        ("-Xshare:off (no CDS at all)", ["-Xshare:off"]),
+    ]
+    if not os.path.exists(jsa):
+        log("AppCDS archive was not written; skipping those variants")
+        variants = [v for v in variants if "AppCDS" not in v[0]]
+    rows = []
+    runs = {label: [] for label, _ in variants}
+    loads = {label: [] for label, _ in variants}
+    for rep in range(a.cold_reps):
+        for label, flags in variants:  # interleaved, so load drift hits every variant alike
+            log(f"coldstart {label} rep {rep + 1}/{a.cold_reps}")
+            loads[label].append(load1())
+            runs[label].append(cold_once(a.port, flags))
+    for label, flags in variants:
+        vals = [v for v in runs[label] if v is not None]
+        row = {"variant": label, "flags": flags, "median_s": med(vals), "runs_s": runs[label],
+               "min_s": min(vals) if vals else None, "load1s": loads[label]}
+        record("coldstart", row)
+        rows.append([label, fmt(row["median_s"], 3), fmt(row["min_s"], 3),
+                     " / ".join(fmt(v, 3) for v in runs[label]), " / ".join(map(str, loads[label]))])
+    return md_table(["JVM flags", "median s", "min s", "runs s", "load avg per run"], rows)
+
+
+BENCHES = {"limit": bench_limit, "ratio": bench_ratio, "small": bench_small, "sweep": bench_sweep,
+           "peers": bench_peers, "coldstart": bench_coldstart}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("which", nargs="+", choices=[*BENCHES, "all"])
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--secs", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--warmup", type=int, default=20, help="seconds of load before measuring (JIT)")
+    ap.add_argument("--limit-secs", type=float, default=3.0)
+    ap.add_argument("--limit-intra", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--intra", type=int, default=1, help="ONNX Runtime intra-op threads for server and limit")
+    ap.add_argument("--small-intra", type=lambda s: None if s == "default" else int(s), nargs="+",
+                    default=[1, None])
+    ap.add_argument("--peer-batching", type=int, default=1, help="MLServer adaptive batching on (1) or off (0)")
+    ap.add_argument("--cold-reps", type=int, default=5)
+    ap.add_argument("--port", type=int, default=18080)
+    a = ap.parse_args()
+    which = list(BENCHES) if "all" in a.which else a.which
+    prepare()
+    info = machine()
+    print(f"<!-- {json.dumps(info)} -->")
+    for w in which:
+        started = time.time()
+        result = BENCHES[w](a)
+        cmd = "python3 bench/bench.py " + " ".join(sys.argv[1:])
+        print(f"\n### {w}\n\n{info['date']} · nproc {info['nproc']} · {info['cpu']} · {info['memory_gib']} GiB · "
+              f"{info['java']} · `{cmd}` · {time.time() - started:.0f} s\n\n{result}\n", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Stops the control plane that up.sh started: exactly the pids it recorded in
+# ${MODELSHIP_CLUSTER_DIR:-~/.modelship/cluster}/run, each checked to still be
+# that component's binary started for that directory (a reused pid is left
+# alone). SIGTERM first, SIGKILL after a grace period; then waits until the
+# ports it used are free. Safe to run when nothing is running.
+#
+# Pass --purge to also remove the state directory (certificates, data, logs).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
+purge=0
+for arg in "$@"; do
+  case "$arg" in
+    --purge) purge=1 ;;
+    -h|--help) sed -n '2,8p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) die "unknown argument: $arg" ;;
+  esac
+done
+
+grace_s="${MODELSHIP_CLUSTER_STOP_GRACE:-15}"
+run="$cluster_dir/run"
+
+if [[ ! -d "$run" ]]; then
+  log "nothing to stop in $cluster_dir"
+  [[ $purge -eq 1 ]] && rm -rf "$cluster_dir"
+  exit 0
+fi
+
+# Stop in the reverse start order.
+failed=0
+for (( i=${#components[@]}-1; i>=0; i-- )); do
+  c="${components[$i]}"
+  pidfile="$run/$c.pid"
+  [[ -f "$pidfile" ]] || continue
+  pid="$(cat "$pidfile")"
+  if ! pid_is "$pid" "$c"; then
+    log "$c (pid $pid) is not running"
+    rm -f "$pidfile"
+    continue
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$(( SECONDS + grace_s ))
+  while pid_is "$pid" "$c" && (( SECONDS < deadline )); do sleep 0.2; done
+  if pid_is "$pid" "$c"; then
+    log "$c (pid $pid) did not stop in ${grace_s}s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do pid_is "$pid" "$c" || break; sleep 0.1; done
+  fi
+  if pid_is "$pid" "$c"; then
+    log "ERROR: $c (pid $pid) is still running"
+    failed=1
+  else
+    log "stopped $c (pid $pid)"
+    rm -f "$pidfile"
+  fi
+done
+
+# The ports it listened on must be free again.
+if [[ -f "$run/cluster.env" ]]; then
+  for var in ETCD_PORT ETCD_PEER_PORT APISERVER_PORT CONTROLLER_MANAGER_PORT SCHEDULER_PORT; do
+    port="$(sed -n "s/^$var=//p" "$run/cluster.env")"
+    [[ -n "$port" ]] || continue
+    for _ in $(seq 1 50); do port_in_use "$port" || break; sleep 0.1; done
+    if port_in_use "$port"; then
+      log "ERROR: port $port ($var) is still in use"
+      failed=1
+    fi
+  done
+fi
+
+[[ $failed -eq 0 ]] || die "the control plane in $cluster_dir did not stop cleanly"
+rm -f "$run/cluster.env"
+rmdir "$run" 2>/dev/null || true
+if [[ $purge -eq 1 ]]; then
+  rm -rf "$cluster_dir"
+  log "removed $cluster_dir"
+fi
+log "control plane stopped"

@@ -1,0 +1,35 @@
+# Shared by up.sh and down.sh; sourced, not run.
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables are used by the scripts that source this
+
+K8S_VERSION=1.34.4
+
+cluster_dir="${MODELSHIP_CLUSTER_DIR:-$HOME/.modelship/cluster}"
+bin_dir="${MODELSHIP_K8S_BIN_DIR:-${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}/k8s/${K8S_VERSION}-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m | sed -e 's/x86_64/amd64/' -e 's/aarch64/arm64/')}"
+
+# Started in this order, stopped in the reverse one.
+components=(etcd kube-apiserver kube-controller-manager kube-scheduler)
+
+log() { printf '[%s %s] %s\n' "$(basename "$0")" "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf '[%s] ERROR: %s\n' "$(basename "$0")" "$*" >&2; exit 1; }
+
+# Is anything listening on 127.0.0.1:$1 (or on the wildcard address)?
+port_in_use() {
+  local port="$1"
+  if command -v ss >/dev/null 2>&1; then
+    ss -Htln "sport = :$port" 2>/dev/null | grep -q .
+  else
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+  fi
+}
+
+# Is $1 the pid of a live process running the binary $2 (not a reused pid)?
+pid_is() {
+  local pid="$1" bin="$2" exe
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  exe="$(readlink "/proc/$pid/exe" 2>/dev/null)" || return 1
+  exe="${exe% (deleted)}"
+  [[ "$(basename "$exe")" == "$(basename "$bin")" ]] || return 1
+  # and it was started for this cluster directory
+  tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$cluster_dir"
+}

@@ -1,0 +1,38 @@
+package dev.modelship.server.protocol;
+
+/**
+ * A request the server will not or cannot answer, with the HTTP status that says why
+ * and a message naming the problem. The gRPC adapter maps the same status to a code.
+ */
+public class InferenceException extends RuntimeException {
+
+    public static final int BAD_REQUEST = 400;
+    public static final int NOT_FOUND = 404;
+    public static final int PAYLOAD_TOO_LARGE = 413;
+    public static final int INTERNAL = 500;
+    public static final int UNAVAILABLE = 503;
+
+    private final int status;
+
+    public InferenceException(int status, String message) {
+        super(message);
+        this.status = status;
+    }
+
+    public InferenceException(int status, String message, Throwable cause) {
+        super(message, cause);
+        this.status = status;
+    }
+
+    public static InferenceException badRequest(String format, Object... args) {
+        return new InferenceException(BAD_REQUEST, String.format(format, args));
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public boolean isClientError() {
+        return status >= 400 && status < 500;
+    }
+}

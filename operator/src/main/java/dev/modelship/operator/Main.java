@@ -1,0 +1,77 @@
+package dev.modelship.operator;
+
+import com.sun.net.httpserver.HttpServer;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.Operator;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operator process: reads {@link OperatorConfig} from the environment, talks to the cluster of
+ * the current kubeconfig (or the in-cluster service account), serves /metrics and /healthz, and
+ * stops cleanly on SIGTERM.
+ */
+public final class Main {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  public static void main(String[] args) throws IOException {
+    OperatorConfig config = OperatorConfig.fromEnvironment(System.getenv());
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+
+    KubernetesClient client = new KubernetesClientBuilder().build();
+    Operator operator = ModelshipOperator.create(client, config, registry);
+    HttpServer http = config.metricsPort() > 0 ? serveMetrics(config.metricsPort(), registry, operator) : null;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("shutting down: waiting up to {} for running reconciles", config.shutdownGrace());
+      operator.stop();
+      client.close();
+      if (http != null) {
+        http.stop(0);
+      }
+    }, "modelship-shutdown"));
+    LOG.info("starting: namespaces={}, leaderElection={}, artifact claim={}, inference image={}, optimizer image={}",
+        config.namespaces().isEmpty() ? "all" : config.namespaces(), config.leaderElection(),
+        config.artifactClaim(), config.inferenceServerImage(), config.optimizerImage());
+    operator.start();
+  }
+
+  private static HttpServer serveMetrics(int port, PrometheusMeterRegistry registry, Operator operator)
+      throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
+    server.createContext("/metrics", exchange -> {
+      byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      exchange.sendResponseHeaders(200, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    });
+    server.createContext("/healthz", exchange -> {
+      boolean ok = operator.getRuntimeInfo().allEventSourcesAreHealthy();
+      byte[] body = (ok ? "ok" : "event sources unhealthy").getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(ok ? 200 : 503, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    });
+    server.start();
+    LOG.info("serving /metrics and /healthz on port {}", port);
+    return server;
+  }
+}

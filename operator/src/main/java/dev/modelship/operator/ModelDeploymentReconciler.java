@@ -1,0 +1,248 @@
+package dev.modelship.operator;
+
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.COMPONENT_ARTIFACT_BUILDER;
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.COMPONENT_INFERENCE_SERVER;
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.CONDITION_ARTIFACT_READY;
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.CONDITION_READY;
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.LABEL_COMPONENT;
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.LABEL_MODEL_DEPLOYMENT;
+
+import dev.modelship.operator.api.v1alpha1.ArtifactStatus;
+import dev.modelship.operator.api.v1alpha1.ModelDeployment;
+import dev.modelship.operator.api.v1alpha1.ModelDeploymentStatus;
+import dev.modelship.operator.api.v1alpha1.ModelshipConstants;
+import dev.modelship.operator.dependents.ArtifactJobDependent;
+import dev.modelship.operator.dependents.AutoscalerDependent;
+import dev.modelship.operator.dependents.DisruptionBudgetDependent;
+import dev.modelship.operator.dependents.InferenceDeploymentDependent;
+import dev.modelship.operator.dependents.InferenceServiceDependent;
+import dev.modelship.operator.dependents.ReconcileInputs;
+import dev.modelship.operator.desired.ArtifactJobBuilder;
+import dev.modelship.operator.status.ArtifactObserver;
+import dev.modelship.operator.status.ArtifactState;
+import dev.modelship.operator.status.Conditions;
+import dev.modelship.operator.status.PreconditionProblem;
+import dev.modelship.operator.status.StatusAggregator;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ContextInitializer;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires the dependents into one workflow and writes the status. All desired state comes from the
+ * builders in {@code desired/}; all status from {@link StatusAggregator}.
+ */
+@Workflow(dependents = {
+    @Dependent(name = "artifact-job", type = ArtifactJobDependent.class,
+        reconcilePrecondition = ArtifactJobDependent.PrerequisitesPresent.class),
+    @Dependent(name = "deployment", type = InferenceDeploymentDependent.class,
+        reconcilePrecondition = InferenceDeploymentDependent.ArtifactAvailable.class),
+    @Dependent(name = "service", type = InferenceServiceDependent.class),
+    @Dependent(name = "autoscaler", type = AutoscalerDependent.class,
+        reconcilePrecondition = AutoscalerDependent.AutoscalingRequested.class),
+    @Dependent(name = "disruption-budget", type = DisruptionBudgetDependent.class,
+        reconcilePrecondition = DisruptionBudgetDependent.MoreThanOneReplica.class)
+})
+@ControllerConfiguration(name = ModelDeploymentReconciler.NAME)
+public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, ContextInitializer<ModelDeployment> {
+
+  public static final String NAME = "modeldeployment";
+  private static final Logger LOG = LoggerFactory.getLogger(ModelDeploymentReconciler.class);
+  /** How often a missing Secret or claim is looked for again; nothing watches those. */
+  static final Duration PRECONDITION_RECHECK = Duration.ofSeconds(30);
+
+  private final OperatorConfig config;
+
+  public ModelDeploymentReconciler(OperatorConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public List<EventSource<?, ModelDeployment>> prepareEventSources(EventSourceContext<ModelDeployment> context) {
+    // Pods belong to Jobs and ReplicaSets, not to the ModelDeployment, so they map back by label.
+    var pods = InformerEventSourceConfiguration.from(Pod.class, ModelDeployment.class)
+        .withName("pods")
+        .withLabelSelector(ModelshipConstants.LABEL_MANAGED_BY + "=" + ModelshipConstants.MANAGED_BY)
+        .withSecondaryToPrimaryMapper(pod -> {
+          String owner = pod.getMetadata().getLabels() == null ? null
+              : pod.getMetadata().getLabels().get(LABEL_MODEL_DEPLOYMENT);
+          return owner == null ? Set.of() : Set.of(new ResourceID(owner, pod.getMetadata().getNamespace()));
+        })
+        .withNamespacesInheritedFromController()
+        .build();
+    return List.of(new InformerEventSource<>(pods, context));
+  }
+
+  @Override
+  public void initContext(ModelDeployment md, Context<ModelDeployment> context) {
+    String key = ArtifactJobBuilder.buildKey(md.getSpec(), config);
+    String jobName = ArtifactJobBuilder.jobName(md, config);
+    Job job = context.getSecondaryResources(Job.class).stream()
+        .filter(j -> jobName.equals(j.getMetadata().getName()))
+        .findFirst().orElse(null);
+    ArtifactStatus previous = md.getStatus() == null ? null : md.getStatus().artifact;
+    PreconditionProblem problem = null;
+    if (job == null && (previous == null || !key.equals(previous.buildKey))) {
+      problem = missingPrerequisite(md, context.getClient());
+    }
+    ArtifactState artifact = ArtifactObserver.observe(key, jobName, job, pods(context, COMPONENT_ARTIFACT_BUILDER),
+        previous, problem);
+    new ReconcileInputs(config, key, jobName, artifact, problem).putInto(context);
+  }
+
+  @Override
+  public UpdateControl<ModelDeployment> reconcile(ModelDeployment md, Context<ModelDeployment> context) {
+    ReconcileInputs in = ReconcileInputs.of(context);
+    Deployment deployment = context.getSecondaryResource(Deployment.class).orElse(null);
+    ModelDeploymentStatus next = StatusAggregator.aggregate(md, in.artifact(), deployment,
+        pods(context, COMPONENT_INFERENCE_SERVER), Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+
+    ModelDeploymentStatus previous = md.getStatus();
+    recordFailures(md, previous, next, context.getClient());
+
+    UpdateControl<ModelDeployment> control;
+    if (previous != null && StatusAggregator.same(previous, next)) {
+      control = UpdateControl.noUpdate();
+    } else {
+      Condition ready = Conditions.find(next.conditions, CONDITION_READY);
+      LOG.info("{}/{}: status Ready={} ({}), ArtifactReady={}", md.getMetadata().getNamespace(),
+          md.getMetadata().getName(), ready.getStatus(), ready.getReason(), in.artifact().reason());
+      md.setStatus(next);
+      control = UpdateControl.patchStatus(md);
+    }
+    if (in.preconditionProblem() != null) {
+      control.rescheduleAfter(PRECONDITION_RECHECK);
+    }
+    return control;
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<ModelDeployment> updateErrorStatus(ModelDeployment md,
+      Context<ModelDeployment> context, Exception e) {
+    LOG.warn("{}/{}: reconcile failed: {}", md.getMetadata().getNamespace(), md.getMetadata().getName(), e.toString());
+    ModelDeploymentStatus status = md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus();
+    long generation = md.getMetadata().getGeneration() == null ? 0 : md.getMetadata().getGeneration();
+    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    Condition failed = Conditions.of(CONDITION_READY, Conditions.FALSE, "ReconcileError",
+        "the operator could not apply the owned objects and retries with back-off: " + truncate(message, 600),
+        generation);
+    Condition current = Conditions.find(status.conditions, CONDITION_READY);
+    if (current != null && Objects.equals(current.getReason(), failed.getReason())
+        && Objects.equals(current.getMessage(), failed.getMessage())) {
+      return ErrorStatusUpdateControl.defaultErrorProcessing();
+    }
+    status.conditions = Conditions.put(status.conditions, failed, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+    md.setStatus(status);
+    return ErrorStatusUpdateControl.patchStatus(md);
+  }
+
+  private static List<Pod> pods(Context<ModelDeployment> context, String component) {
+    return context.getSecondaryResources(Pod.class).stream()
+        .filter(p -> p.getMetadata().getLabels() != null
+            && component.equals(p.getMetadata().getLabels().get(LABEL_COMPONENT)))
+        .toList();
+  }
+
+  /** Looks up what the artifact Job mounts; reads only, and only before the Job exists. */
+  private PreconditionProblem missingPrerequisite(ModelDeployment md, KubernetesClient client) {
+    String badParameter = ArtifactJobBuilder.invalidPassParameter(md.getSpec());
+    if (badParameter != null) {
+      return new PreconditionProblem("InvalidPassParameter", badParameter);
+    }
+    String ns = md.getMetadata().getNamespace();
+    String secret = md.getSpec().model.credentialsSecret;
+    if (secret != null && client.secrets().inNamespace(ns).withName(secret).get() == null) {
+      return new PreconditionProblem("SecretNotFound", "Secret " + secret + " named in spec.model.credentialsSecret"
+          + " does not exist in namespace " + ns + "; create it or remove the field");
+    }
+    if (client.persistentVolumeClaims().inNamespace(ns).withName(config.artifactClaim()).get() == null) {
+      return new PreconditionProblem("ArtifactStoreNotFound", "PersistentVolumeClaim " + config.artifactClaim()
+          + " (the artifact store) does not exist in namespace " + ns
+          + "; create it (ReadWriteMany, so the build Job and every serving pod can mount it)");
+    }
+    String claim = sourceClaim(md.getSpec().model.uri);
+    if (claim != null && client.persistentVolumeClaims().inNamespace(ns).withName(claim).get() == null) {
+      return new PreconditionProblem("SourceClaimNotFound", "PersistentVolumeClaim " + claim
+          + " named in spec.model.uri does not exist in namespace " + ns);
+    }
+    return null;
+  }
+
+  private static String sourceClaim(String uri) {
+    if (!uri.startsWith("pvc://")) {
+      return null;
+    }
+    String rest = uri.substring("pvc://".length());
+    int slash = rest.indexOf('/');
+    return slash > 0 ? rest.substring(0, slash) : null;
+  }
+
+  /** A Warning Event when a condition turns to a failure, once per new reason, so users see it in kubectl describe. */
+  private static void recordFailures(ModelDeployment md, ModelDeploymentStatus previous, ModelDeploymentStatus next,
+      KubernetesClient client) {
+    for (String type : List.of(CONDITION_ARTIFACT_READY, CONDITION_READY)) {
+      Condition now = Conditions.find(next.conditions, type);
+      Condition before = previous == null ? null : Conditions.find(previous.conditions, type);
+      boolean failure = CONDITION_ARTIFACT_READY.equals(type)
+          ? Conditions.FALSE.equals(now.getStatus()) && !"Building".equals(now.getReason())
+          : StatusAggregator.READY_FAILURES.contains(now.getReason());
+      if (failure && (before == null || !Objects.equals(before.getReason(), now.getReason()))) {
+        emitWarning(md, now.getReason(), now.getMessage(), client);
+      }
+    }
+  }
+
+  private static void emitWarning(ModelDeployment md, String reason, String message, KubernetesClient client) {
+    String time = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    try {
+      client.v1().events().inNamespace(md.getMetadata().getNamespace()).resource(new EventBuilder()
+          .withNewMetadata().withGenerateName(md.getMetadata().getName() + "-").endMetadata()
+          .withNewInvolvedObject()
+            .withApiVersion(md.getApiVersion()).withKind(md.getKind())
+            .withName(md.getMetadata().getName()).withNamespace(md.getMetadata().getNamespace())
+            .withUid(md.getMetadata().getUid())
+          .endInvolvedObject()
+          .withType("Warning")
+          .withReason(reason)
+          .withMessage(truncate(message, 1000))
+          .withNewSource().withComponent(ModelshipConstants.MANAGED_BY).endSource()
+          .withReportingComponent(ModelshipConstants.MANAGED_BY)
+          .withFirstTimestamp(time)
+          .withLastTimestamp(time)
+          .withCount(1)
+          .build()).create();
+    } catch (KubernetesClientException e) {
+      // An Event is a courtesy; the condition already carries the same facts.
+      LOG.warn("{}/{}: could not record Event {}: {}", md.getMetadata().getNamespace(), md.getMetadata().getName(),
+          reason, e.getMessage());
+    }
+  }
+
+  private static String truncate(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max) + "…";
+  }
+}

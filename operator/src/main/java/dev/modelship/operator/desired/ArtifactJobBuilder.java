@@ -1,0 +1,246 @@
+package dev.modelship.operator.desired;
+
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.COMPONENT_ARTIFACT_BUILDER;
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.LABEL_ARTIFACT_KEY;
+
+import dev.modelship.operator.OperatorConfig;
+import dev.modelship.operator.api.v1alpha1.ModelDeployment;
+import dev.modelship.operator.api.v1alpha1.ModelDeploymentSpec;
+import dev.modelship.operator.api.v1alpha1.ModelSource;
+import dev.modelship.operator.api.v1alpha1.OptimizationPass;
+import io.fabric8.kubernetes.api.model.EnvFromSource;
+import io.fabric8.kubernetes.api.model.EnvFromSourceBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The Job that runs the optimizer once per artifact. Its name carries a hash of everything that
+ * decides the artifact's bytes, so a change of replicas or serving resources finds the same Job
+ * (no rebuild) while a change of model or pipeline names a new one.
+ */
+public final class ArtifactJobBuilder {
+
+  public static final String CONTAINER = "optimizer";
+  public static final String ARTIFACTS_MOUNT = "/artifacts";
+  public static final String SOURCE_CLAIMS_MOUNT = "/mnt/pvc";
+  public static final String TERMINATION_MESSAGE_PATH = "/dev/termination-log";
+
+  private ArtifactJobBuilder() {}
+
+  /** Name of the Job for the current spec. */
+  public static String jobName(ModelDeployment md, OperatorConfig config) {
+    return md.getMetadata().getName() + "-artifact-" + buildKey(md.getSpec(), config);
+  }
+
+  /**
+   * A short hash of the inputs of the build: source, pin, format, credentials, passes with
+   * parameters, validation, optimizer image and artifact store. Nothing about serving enters it.
+   */
+  public static String buildKey(ModelDeploymentSpec spec, OperatorConfig config) {
+    StringBuilder in = new StringBuilder();
+    ModelSource m = spec.model;
+    line(in, "uri", m.uri);
+    line(in, "sha256", m.sha256);
+    line(in, "format", m.format == null ? null : m.format.value());
+    line(in, "credentialsSecret", m.credentialsSecret);
+    for (String pass : passArguments(spec)) {
+      line(in, "pass", pass);
+    }
+    line(in, "samples", String.valueOf(samples(spec)));
+    line(in, "maxAbsError", maxAbsError(spec) == null ? null : String.valueOf(maxAbsError(spec)));
+    line(in, "optimizerImage", config.optimizerImage());
+    line(in, "artifactClaim", config.artifactClaim());
+    try {
+      byte[] hash = MessageDigest.getInstance("SHA-256").digest(in.toString().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(hash).substring(0, 10);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JVM has SHA-256", e);
+    }
+  }
+
+  public static Job build(ModelDeployment md, OperatorConfig config) {
+    String name = jobName(md, config);
+    String key = buildKey(md.getSpec(), config);
+    Map<String, String> labels = ModelLabels.of(md, COMPONENT_ARTIFACT_BUILDER);
+    labels.put(LABEL_ARTIFACT_KEY, key);
+
+    List<VolumeMount> mounts = new ArrayList<>();
+    List<Volume> volumes = new ArrayList<>();
+    mounts.add(new VolumeMountBuilder().withName("artifacts").withMountPath(ARTIFACTS_MOUNT).build());
+    volumes.add(new VolumeBuilder().withName("artifacts")
+        .withNewPersistentVolumeClaim().withClaimName(config.artifactClaim()).endPersistentVolumeClaim()
+        .build());
+    mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
+    volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
+    String sourceClaim = sourceClaim(md.getSpec().model.uri);
+    if (sourceClaim != null) {
+      mounts.add(new VolumeMountBuilder().withName("source")
+          .withMountPath(SOURCE_CLAIMS_MOUNT + "/" + sourceClaim).withReadOnly(true).build());
+      volumes.add(new VolumeBuilder().withName("source")
+          .withNewPersistentVolumeClaim().withClaimName(sourceClaim).withReadOnly(true).endPersistentVolumeClaim()
+          .build());
+    }
+    List<EnvFromSource> envFrom = new ArrayList<>();
+    if (md.getSpec().model.credentialsSecret != null) {
+      envFrom.add(new EnvFromSourceBuilder()
+          .withNewSecretRef().withName(md.getSpec().model.credentialsSecret).endSecretRef().build());
+    }
+
+    return new JobBuilder()
+        .withNewMetadata()
+          .withName(name)
+          .withNamespace(md.getMetadata().getNamespace())
+          .withLabels(labels)
+        .endMetadata()
+        .withNewSpec()
+          .withBackoffLimit(config.artifactJobBackoffLimit())
+          .withActiveDeadlineSeconds(config.artifactJobDeadline().toSeconds())
+          .withNewTemplate()
+            .withNewMetadata().withLabels(labels).endMetadata()
+            .withNewSpec()
+              .withRestartPolicy("Never")
+              .withAutomountServiceAccountToken(false)
+              .withSecurityContext(RestrictedSecurity.pod())
+              .addNewContainer()
+                .withName(CONTAINER)
+                .withImage(config.optimizerImage())
+                .withArgs(arguments(md.getSpec()))
+                .addNewEnv().withName("HOME").withValue("/tmp").endEnv()
+                .addNewEnv().withName("MODELSHIP_PVC_MOUNT_ROOT").withValue(SOURCE_CLAIMS_MOUNT).endEnv()
+                .withEnvFrom(envFrom)
+                .withNewResources()
+                  .addToRequests("cpu", new Quantity("1"))
+                  .addToRequests("memory", new Quantity("1Gi"))
+                  .addToLimits("memory", new Quantity("4Gi"))
+                .endResources()
+                .withTerminationMessagePath(TERMINATION_MESSAGE_PATH)
+                .withTerminationMessagePolicy("File")
+                .withSecurityContext(RestrictedSecurity.container())
+                .withVolumeMounts(mounts)
+              .endContainer()
+              .withVolumes(volumes)
+            .endSpec()
+          .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  /** The optimizer's command line for this spec. */
+  public static List<String> arguments(ModelDeploymentSpec spec) {
+    List<String> args = new ArrayList<>();
+    args.add("optimize");
+    args.add(spec.model.uri);
+    args.add("--out");
+    args.add(ARTIFACTS_MOUNT);
+    if (spec.model.format != null) {
+      args.add("--format");
+      args.add(spec.model.format.value());
+    }
+    if (spec.model.sha256 != null) {
+      args.add("--sha256");
+      args.add(spec.model.sha256);
+    }
+    for (String pass : passArguments(spec)) {
+      args.add("--pass");
+      args.add(pass);
+    }
+    args.add("--samples");
+    args.add(String.valueOf(samples(spec)));
+    if (maxAbsError(spec) != null) {
+      args.add("--max-abs-error");
+      args.add(String.valueOf(maxAbsError(spec)));
+    }
+    args.add("--summary-file");
+    args.add(TERMINATION_MESSAGE_PATH);
+    return args;
+  }
+
+  /** Each pass as name[:k=v,...], parameters sorted so that their order in YAML does not matter. */
+  static List<String> passArguments(ModelDeploymentSpec spec) {
+    List<String> out = new ArrayList<>();
+    if (spec.optimization == null || spec.optimization.passes == null) {
+      return out;
+    }
+    for (OptimizationPass pass : spec.optimization.passes) {
+      StringBuilder sb = new StringBuilder(pass.name.value());
+      if (pass.params != null && !pass.params.isEmpty()) {
+        sb.append(':');
+        boolean first = true;
+        for (var e : new TreeMap<>(pass.params).entrySet()) {
+          if (!first) {
+            sb.append(',');
+          }
+          sb.append(e.getKey()).append('=').append(e.getValue());
+          first = false;
+        }
+      }
+      out.add(sb.toString());
+    }
+    return out;
+  }
+
+  static int samples(ModelDeploymentSpec spec) {
+    if (spec.optimization == null || spec.optimization.validation == null
+        || spec.optimization.validation.samples == null) {
+      return 256;
+    }
+    return spec.optimization.validation.samples;
+  }
+
+  static Double maxAbsError(ModelDeploymentSpec spec) {
+    if (spec.optimization == null || spec.optimization.validation == null) {
+      return null;
+    }
+    return spec.optimization.validation.maxAbsError;
+  }
+
+  /**
+   * A pass parameter the optimizer's name:k=v,k=v syntax cannot carry, described for the user, or
+   * null when all are fine. The schema checks keys; values are checked here.
+   */
+  public static String invalidPassParameter(ModelDeploymentSpec spec) {
+    if (spec.optimization == null || spec.optimization.passes == null) {
+      return null;
+    }
+    for (int i = 0; i < spec.optimization.passes.size(); i++) {
+      OptimizationPass pass = spec.optimization.passes.get(i);
+      if (pass.params == null) {
+        continue;
+      }
+      for (var e : new TreeMap<>(pass.params).entrySet()) {
+        if (e.getValue() == null || e.getValue().contains(",") || e.getValue().contains("=")) {
+          return "spec.optimization.passes[" + i + "].params." + e.getKey()
+              + ": the value must be set and must not contain ',' or '='";
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The claim of a pvc://claim/path source, or null for other schemes. */
+  static String sourceClaim(String uri) {
+    if (uri == null || !uri.startsWith("pvc://")) {
+      return null;
+    }
+    String rest = uri.substring("pvc://".length());
+    int slash = rest.indexOf('/');
+    return slash > 0 ? rest.substring(0, slash) : null;
+  }
+
+  private static void line(StringBuilder sb, String key, String value) {
+    sb.append(key).append('=').append(value == null ? "" : value).append('\n');
+  }
+}

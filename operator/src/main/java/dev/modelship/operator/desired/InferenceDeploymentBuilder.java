@@ -1,0 +1,162 @@
+package dev.modelship.operator.desired;
+
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.ANNOTATION_ARTIFACT_DIGEST;
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.COMPONENT_INFERENCE_SERVER;
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.GRPC_PORT;
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.HTTP_PORT;
+
+import dev.modelship.operator.OperatorConfig;
+import dev.modelship.operator.api.v1alpha1.ModelDeployment;
+import dev.modelship.operator.api.v1alpha1.ModelDeploymentSpec;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The inference-server pods that load one artifact by digest. */
+public final class InferenceDeploymentBuilder {
+
+  public static final String CONTAINER = "inference-server";
+  public static final String ARTIFACTS_MOUNT = "/artifacts";
+
+  private InferenceDeploymentBuilder() {}
+
+  /**
+   * @param digest the artifact to serve; it names the directory under the artifact volume and
+   *     rides on the pod template as an annotation, so a new digest rolls the pods
+   */
+  public static Deployment build(ModelDeployment md, String digest, OperatorConfig config) {
+    ModelDeploymentSpec spec = md.getSpec();
+    Map<String, String> labels = ModelLabels.of(md, COMPONENT_INFERENCE_SERVER);
+    String name = md.getMetadata().getName();
+
+    return new DeploymentBuilder()
+        .withNewMetadata()
+          .withName(name)
+          .withNamespace(md.getMetadata().getNamespace())
+          .withLabels(labels)
+        .endMetadata()
+        .withNewSpec()
+          // With autoscaling the HPA owns the count: leaving the field out keeps the operator from
+          // fighting it (server-side apply drops our ownership of it).
+          .withReplicas(spec.autoscaling == null ? replicas(spec) : null)
+          .withNewSelector().withMatchLabels(ModelLabels.selector(md, COMPONENT_INFERENCE_SERVER)).endSelector()
+          .withRevisionHistoryLimit(3)
+          .withProgressDeadlineSeconds(600)
+          // A new pod must be ready before an old one goes, so a broken artifact or image leaves
+          // the old pods serving.
+          .withNewStrategy()
+            .withType("RollingUpdate")
+            .withNewRollingUpdate()
+              .withMaxSurge(new IntOrString(1))
+              .withMaxUnavailable(new IntOrString(0))
+            .endRollingUpdate()
+          .endStrategy()
+          .withNewTemplate()
+            .withNewMetadata()
+              .withLabels(labels)
+              .addToAnnotations(ANNOTATION_ARTIFACT_DIGEST, digest)
+            .endMetadata()
+            .withNewSpec()
+              .withAutomountServiceAccountToken(false)
+              .withSecurityContext(RestrictedSecurity.pod())
+              .addNewContainer()
+                .withName(CONTAINER)
+                .withImage(config.inferenceServerImage())
+                .addNewPort().withName("http").withContainerPort(HTTP_PORT).withProtocol("TCP").endPort()
+                .addNewPort().withName("grpc").withContainerPort(GRPC_PORT).withProtocol("TCP").endPort()
+                .withEnv(env(md, digest))
+                .withResources(resources(spec))
+                .withStartupProbe(probe("/v2/health/ready", 2, 90))
+                .withLivenessProbe(probe("/v2/health/live", 10, 3))
+                .withReadinessProbe(probe("/v2/health/ready", 5, 2))
+                .withSecurityContext(RestrictedSecurity.container())
+                .addNewVolumeMount().withName("artifacts").withMountPath(ARTIFACTS_MOUNT).withReadOnly(true).endVolumeMount()
+                .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+              .endContainer()
+              .addNewVolume()
+                .withName("artifacts")
+                .withNewPersistentVolumeClaim().withClaimName(config.artifactClaim()).withReadOnly(true).endPersistentVolumeClaim()
+              .endVolume()
+              .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
+            .endSpec()
+          .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  /** Pods wanted when no autoscaler decides. */
+  public static int replicas(ModelDeploymentSpec spec) {
+    return spec.replicas == null ? 1 : spec.replicas;
+  }
+
+  static List<EnvVar> env(ModelDeployment md, String digest) {
+    ModelDeploymentSpec spec = md.getSpec();
+    List<EnvVar> env = new ArrayList<>();
+    env.add(var("MODELSHIP_MODEL_PATH", ARTIFACTS_MOUNT + "/" + digest));
+    env.add(var("MODELSHIP_MODEL_NAME", md.getMetadata().getName()));
+    int maxBatch = 32;
+    String maxDelay = "2ms";
+    if (spec.serving != null && spec.serving.batching != null) {
+      if (spec.serving.batching.maxBatchSize != null) {
+        maxBatch = spec.serving.batching.maxBatchSize;
+      }
+      if (spec.serving.batching.maxQueueDelay != null) {
+        maxDelay = spec.serving.batching.maxQueueDelay;
+      }
+    }
+    env.add(var("MODELSHIP_BATCHING_MAX_BATCH_SIZE", String.valueOf(maxBatch)));
+    env.add(var("MODELSHIP_BATCHING_MAX_QUEUE_DELAY_MICROS", String.valueOf(micros(maxDelay))));
+    if (spec.serving != null && spec.serving.intraOpThreads != null) {
+      env.add(var("MODELSHIP_RUNTIME_INTRA_OP_THREADS", String.valueOf(spec.serving.intraOpThreads)));
+    }
+    return env;
+  }
+
+  /** Converts the schema's duration form (an integer with unit us, ms or s) to microseconds. */
+  static long micros(String duration) {
+    if (duration.endsWith("us")) {
+      return Long.parseLong(duration.substring(0, duration.length() - 2));
+    }
+    if (duration.endsWith("ms")) {
+      return Long.parseLong(duration.substring(0, duration.length() - 2)) * 1_000L;
+    }
+    if (duration.endsWith("s")) {
+      return Long.parseLong(duration.substring(0, duration.length() - 1)) * 1_000_000L;
+    }
+    throw new IllegalArgumentException("not a duration with unit us, ms or s: " + duration);
+  }
+
+  static ResourceRequirements resources(ModelDeploymentSpec spec) {
+    if (spec.serving != null && spec.serving.resources != null) {
+      return spec.serving.resources;
+    }
+    return new ResourceRequirementsBuilder()
+        .addToRequests("cpu", new Quantity("500m"))
+        .addToRequests("memory", new Quantity("512Mi"))
+        .addToLimits("memory", new Quantity("1Gi"))
+        .build();
+  }
+
+  private static Probe probe(String path, int periodSeconds, int failureThreshold) {
+    return new ProbeBuilder()
+        .withNewHttpGet().withPath(path).withPort(new IntOrString("http")).endHttpGet()
+        .withPeriodSeconds(periodSeconds)
+        .withFailureThreshold(failureThreshold)
+        .withTimeoutSeconds(2)
+        .build();
+  }
+
+  private static EnvVar var(String name, String value) {
+    return new EnvVarBuilder().withName(name).withValue(value).build();
+  }
+}

@@ -1,0 +1,557 @@
+package dev.modelship.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.modelship.operator.api.v1alpha1.ModelDeployment;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.JobStatusBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.http.BasicBuilder;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.Interceptor;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.javaoperatorsdk.operator.Operator;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.FileInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The operator, running in this JVM, against a real kube-apiserver and etcd (fabric8 kube-api-test,
+ * binaries in ~/.kubeapitest, built by e2e/cluster). No kubelet or controller-manager runs, so the
+ * test writes the Job, pod and Deployment status those would write.
+ */
+class ModelDeploymentIT {
+
+  static final String K8S_VERSION = "1.34.4";
+  static final Duration WAIT = Duration.ofSeconds(30);
+
+  static KubeAPIServer apiServer;
+  /** The test's own client, for what a user and the kubelet would do. */
+  static KubernetesClient client;
+  /** The operator's client: every request it sends that is not a read is counted. */
+  static KubernetesClient operatorClient;
+  static final java.util.List<String> operatorWrites = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+  static Operator operator;
+  static final OperatorConfig CONFIG = new OperatorConfig(java.util.Set.of(),
+      "ghcr.io/modelship/inference-server:test", "ghcr.io/modelship/optimizer:test", "modelship-artifacts",
+      2, Duration.ofHours(1), false, null, 0, Duration.ofSeconds(5));
+
+  String ns;
+
+  @BeforeAll
+  static void startApiServerAndOperator() throws Exception {
+    // Offline: the binaries must already be there; a missing binary fails the test instead of
+    // trying a download this machine cannot make.
+    apiServer = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
+        .withApiServerVersion(K8S_VERSION)
+        .withOfflineMode(true)
+        .withUpdateKubeConfig(false)
+        .build());
+    apiServer.start();
+    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(apiServer.getKubeConfigYaml())).build();
+    operatorClient = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(apiServer.getKubeConfigYaml()))
+        .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("count-writes", new Interceptor() {
+          @Override
+          public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
+            if (!"GET".equals(request.method())) {
+              operatorWrites.add(request.method() + " " + request.uri().getPath());
+            }
+          }
+        }))
+        .build();
+    try (var crd = new FileInputStream("target/classes/META-INF/fabric8/modeldeployments.modelship.dev-v1.yml")) {
+      client.load(crd).serverSideApply();
+    }
+    await().atMost(WAIT).until(() -> client.apiextensions().v1().customResourceDefinitions()
+        .withName("modeldeployments.modelship.dev").get().getStatus().getConditions().stream()
+        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
+    operator = startOperator();
+  }
+
+  static Operator startOperator() {
+    Operator op = ModelshipOperator.create(operatorClient, CONFIG, new SimpleMeterRegistry());
+    op.start();
+    return op;
+  }
+
+  @AfterAll
+  static void stop() {
+    if (operator != null) {
+      operator.stop();
+    }
+    if (operatorClient != null) {
+      operatorClient.close();
+    }
+    if (client != null) {
+      client.close();
+    }
+    if (apiServer != null) {
+      apiServer.stop();
+    }
+  }
+
+  @BeforeEach
+  void namespaceWithArtifactStore() {
+    ns = "it-" + UUID.randomUUID().toString().substring(0, 8);
+    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
+    client.persistentVolumeClaims().inNamespace(ns).resource(new PersistentVolumeClaimBuilder()
+        .withNewMetadata().withName("modelship-artifacts").endMetadata()
+        .withNewSpec().withAccessModes("ReadWriteMany")
+          .withNewResources().addToRequests("storage", new Quantity("1Gi")).endResources()
+        .endSpec().build()).create();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  @Test
+  void buildsTheArtifactThenServesItAndIsReadyOnlyWhenPodsAreAvailable() {
+    apply("""
+        apiVersion: modelship.dev/v1alpha1
+        kind: ModelDeployment
+        metadata: {name: fraud}
+        spec:
+          model: {uri: "s3://models/fraud/model.json", format: xgboost}
+          optimization:
+            passes: [{name: graph-optimize}, {name: quantize-dynamic, params: {perChannel: "true"}}]
+          replicas: 2
+        """);
+
+    Job job = awaitOne(Job.class);
+    assertThat(job.getMetadata().getName()).startsWith("fraud-artifact-");
+    assertThat(job.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs()).containsExactly(
+        "optimize", "s3://models/fraud/model.json", "--out", "/artifacts", "--format", "xgboost",
+        "--pass", "graph-optimize", "--pass", "quantize-dynamic:perChannel=true",
+        // 256: the schema's default, applied by the API server.
+        "--samples", "256", "--summary-file", "/dev/termination-log");
+    assertThat(job.getMetadata().getOwnerReferences()).singleElement()
+        .satisfies(o -> assertThat(o.getKind()).isEqualTo("ModelDeployment"));
+    awaitCondition("fraud", "ArtifactReady", "False", "Building");
+    awaitCondition("fraud", "Ready", "False", "ArtifactNotReady");
+    assertThat(client.apps().deployments().inNamespace(ns).withName("fraud").get()).isNull();
+    // The Service exists from the start, so clients can resolve the name while the first build runs.
+    assertThat(client.services().inNamespace(ns).withName("fraud").get().getSpec().getPorts())
+        .extracting(p -> p.getName() + ":" + p.getPort()).containsExactly("http:8080", "grpc:8081", "metrics:9090");
+
+    String digest = "sha256:" + "ab".repeat(32);
+    completeJob(job, digest, 2048, 9000);
+
+    ModelDeployment md = awaitCondition("fraud", "ArtifactReady", "True", "Built");
+    assertThat(md.getStatus().artifact.digest).isEqualTo(digest);
+    assertThat(md.getStatus().artifact.format).isEqualTo("onnx");
+    assertThat(md.getStatus().artifact.bytes).isEqualTo(2048L);
+    assertThat(md.getStatus().artifact.sourceBytes).isEqualTo(9000L);
+    assertThat(md.getStatus().artifact.validation.maxAbsError).isEqualTo(0.0004);
+
+    Deployment d = await().atMost(WAIT).until(() -> client.apps().deployments().inNamespace(ns).withName("fraud").get(),
+        x -> x != null);
+    assertThat(d.getSpec().getReplicas()).isEqualTo(2);
+    assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry("modelship.dev/artifact-digest", digest);
+    assertThat(d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
+        .extracting(EnvVar::getName, EnvVar::getValue)
+        .contains(org.assertj.core.groups.Tuple.tuple("MODELSHIP_MODEL_PATH", "/artifacts/" + digest));
+    assertThat(client.policy().v1().podDisruptionBudget().inNamespace(ns).withName("fraud").get()).isNotNull();
+    assertThat(client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(ns).withName("fraud").get()).isNull();
+
+    // The deployment controller has not reported yet: not ready.
+    awaitCondition("fraud", "Ready", "False", "RolloutInProgress");
+    setDeploymentStatus("fraud", 2, 2, 1);
+    md = awaitCondition("fraud", "Ready", "False", "ReplicasUnavailable");
+    assertThat(md.getStatus().readyReplicas).isEqualTo(1);
+    setDeploymentStatus("fraud", 2, 2, 2);
+    md = awaitCondition("fraud", "Ready", "True", "MinimumReplicasAvailable");
+    assertThat(md.getStatus().readyReplicas).isEqualTo(2);
+    assertThat(md.getStatus().replicas).isEqualTo(2);
+    assertThat(md.getStatus().observedGeneration).isEqualTo(md.getMetadata().getGeneration());
+    assertThat(md.getStatus().url).isEqualTo("http://fraud." + ns + ".svc:8080/v2/models/fraud");
+  }
+
+  @Test
+  void aModelChangeBuildsANewArtifactAndRollsToItWhileTheOldOneServes() {
+    apply("""
+        apiVersion: modelship.dev/v1alpha1
+        kind: ModelDeployment
+        metadata: {name: churn}
+        spec:
+          model: {uri: "https://models.example/churn-v1.onnx"}
+        """);
+    Job first = awaitOne(Job.class);
+    String v1 = "sha256:" + "11".repeat(32);
+    completeJob(first, v1, 100, 100);
+    awaitCondition("churn", "ArtifactReady", "True", "Built");
+    setDeploymentStatusWhenPresent("churn", v1, 1);
+    awaitCondition("churn", "Ready", "True", "MinimumReplicasAvailable");
+
+    // A replica change is not a model change: no new Job.
+    patchSpec("churn", m -> m.getSpec().replicas = 2);
+    await().atMost(WAIT).until(() -> client.apps().deployments().inNamespace(ns).withName("churn").get()
+        .getSpec().getReplicas() == 2);
+    assertThat(jobs()).hasSize(1);
+    setDeploymentStatus("churn", 2, 2, 2);
+    awaitCondition("churn", "Ready", "True", "MinimumReplicasAvailable");
+    ModelDeployment md = get("churn");
+    md.getSpec().model.uri = "https://models.example/churn-v2.onnx";
+    client.resource(md).update();
+
+    Job second = await().atMost(WAIT).until(() -> jobs().stream()
+        .filter(j -> !j.getMetadata().getName().equals(first.getMetadata().getName())).findFirst().orElse(null),
+        j -> j != null);
+    assertThat(second.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
+        .contains("https://models.example/churn-v2.onnx");
+    md = awaitCondition("churn", "Ready", "False", "ServingPreviousArtifact");
+    assertThat(md.getStatus().artifact.digest).isEqualTo(v1);
+    assertThat(deploymentDigest("churn")).isEqualTo(v1);
+
+    String v2 = "sha256:" + "22".repeat(32);
+    completeJob(second, v2, 100, 100);
+    awaitCondition("churn", "ArtifactReady", "True", "Built");
+    await().atMost(WAIT).until(() -> v2.equals(deploymentDigest("churn")));
+    awaitCondition("churn", "Ready", "False", "RolloutInProgress");
+    setDeploymentStatusWhenPresent("churn", v2, 2);
+    md = awaitCondition("churn", "Ready", "True", "MinimumReplicasAvailable");
+    assertThat(md.getStatus().artifact.digest).isEqualTo(v2);
+    assertThat(jobs()).hasSize(2);
+  }
+
+  @Test
+  void aFailedBuildIsAConditionWithTheOptimizersReasonAndAnEvent() {
+    apply("""
+        apiVersion: modelship.dev/v1alpha1
+        kind: ModelDeployment
+        metadata: {name: bad}
+        spec:
+          model: {uri: "https://models.example/bad.json", format: xgboost}
+          optimization: {validation: {maxAbsError: 0.001}}
+        """);
+    Job job = awaitOne(Job.class);
+    failJob(job, "{\"error\":{\"reason\":\"ValidationFailed\",\"message\":\"max abs error 0.2 exceeds 0.001\"}}");
+    ModelDeployment md = awaitCondition("bad", "ArtifactReady", "False", "ValidationFailed");
+    assertThat(Stream.of(md.getStatus().conditions.toArray(new Condition[0])))
+        .anySatisfy(c -> assertThat(c.getMessage()).contains("max abs error 0.2 exceeds 0.001"));
+    await().atMost(WAIT).untilAsserted(() -> assertThat(client.v1().events().inNamespace(ns).list().getItems())
+        .anySatisfy(e -> {
+          assertThat(e.getReason()).isEqualTo("ValidationFailed");
+          assertThat(e.getType()).isEqualTo("Warning");
+          assertThat(e.getInvolvedObject().getName()).isEqualTo("bad");
+        }));
+    assertThat(client.apps().deployments().inNamespace(ns).withName("bad").get()).isNull();
+  }
+
+  @Test
+  void aMissingSecretIsAConditionAndNoJobIsCreated() {
+    apply("""
+        apiVersion: modelship.dev/v1alpha1
+        kind: ModelDeployment
+        metadata: {name: secretive}
+        spec:
+          model: {uri: "s3://models/x.onnx", credentialsSecret: s3-creds}
+        """);
+    ModelDeployment md = awaitCondition("secretive", "ArtifactReady", "False", "SecretNotFound");
+    assertThat(md.getStatus().conditions).anySatisfy(c -> assertThat(c.getMessage()).contains("s3-creds"));
+    assertThat(jobs()).isEmpty();
+  }
+
+  @Test
+  void autoscalingMakesAnHpaAndLeavesReplicasToIt() {
+    apply("""
+        apiVersion: modelship.dev/v1alpha1
+        kind: ModelDeployment
+        metadata: {name: scaled}
+        spec:
+          model: {uri: "https://models.example/m.onnx"}
+          autoscaling: {maxReplicas: 5}
+        """);
+    completeJob(awaitOne(Job.class), "sha256:" + "33".repeat(32), 1, 1);
+    var hpa = await().atMost(WAIT).until(
+        () -> client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(ns).withName("scaled").get(), h -> h != null);
+    assertThat(hpa.getSpec().getMinReplicas()).isEqualTo(1);
+    assertThat(hpa.getSpec().getMaxReplicas()).isEqualTo(5);
+    assertThat(hpa.getSpec().getMetrics().get(0).getResource().getTarget().getAverageUtilization()).isEqualTo(70);
+    Deployment d = await().atMost(WAIT).until(() -> client.apps().deployments().inNamespace(ns).withName("scaled").get(),
+        x -> x != null);
+    assertThat(d.getMetadata().getManagedFields())
+        .filteredOn(f -> f.getFieldsV1() != null && String.valueOf(f.getFieldsV1().getAdditionalProperties()).contains("f:replicas"))
+        .isEmpty();
+    // One pod at most: no disruption budget.
+    assertThat(client.policy().v1().podDisruptionBudget().inNamespace(ns).withName("scaled").get()).isNull();
+  }
+
+  @Test
+  void aSteadyStateCausesNoWritesEvenAfterAnOperatorRestart() throws Exception {
+    apply("""
+        apiVersion: modelship.dev/v1alpha1
+        kind: ModelDeployment
+        metadata: {name: steady}
+        spec:
+          model: {uri: "https://models.example/steady.onnx"}
+          serving:
+            resources: {requests: {cpu: "1000m", memory: 1Gi}, limits: {memory: 2048Mi}}
+          replicas: 3
+        """);
+    String digest = "sha256:" + "44".repeat(32);
+    completeJob(awaitOne(Job.class), digest, 1, 1);
+    setDeploymentStatusWhenPresent("steady", digest, 3);
+    awaitCondition("steady", "Ready", "True", "MinimumReplicasAvailable");
+    Thread.sleep(2000); // let the last status patch settle before taking the snapshot
+    Map<String, String> before = resourceVersions();
+    int writesBefore = operatorWrites.size();
+    // The counter sees the operator's writes: it created the Job, Deployment, Service and status.
+    assertThat(operatorWrites).anyMatch(w -> w.contains("/namespaces/" + ns + "/jobs"));
+
+    // An event that changes nothing the operator cares about still makes it reconcile.
+    Pod anyPod = terminatedPodsOf("steady").get(0);
+    anyPod.getMetadata().setAnnotations(Map.of("touched-by-test", "yes"));
+    client.pods().inNamespace(ns).resource(anyPod).update();
+    Thread.sleep(3000);
+    // A full resync: a fresh operator lists everything and reconciles every resource once.
+    operator.stop();
+    operator = startOperator();
+    Thread.sleep(8000);
+
+    assertThat(operatorWrites.subList(writesBefore, operatorWrites.size())).as("requests other than GET").isEmpty();
+    before.put("Pod/" + anyPod.getMetadata().getName(),
+        client.pods().inNamespace(ns).withName(anyPod.getMetadata().getName()).get().getMetadata().getResourceVersion());
+    assertThat(resourceVersions()).isEqualTo(before);
+  }
+
+  @Test
+  void invalidResourcesAreRejectedByTheApiServerWithTheSchemasMessages() {
+    assertRejected("""
+        metadata: {name: ftp}
+        spec: {model: {uri: "ftp://host/model.onnx"}}
+        """, "model.uri must start with one of file://, http://, https://, s3://, pvc://");
+    assertRejected("""
+        metadata: {name: pvc}
+        spec: {model: {uri: "pvc://no-path"}}
+        """, "a pvc:// model.uri must be pvc://<claim-name>/<path inside the claim>");
+    assertRejected("""
+        metadata: {name: scale}
+        spec: {model: {uri: "s3://b/k"}, autoscaling: {minReplicas: 5, maxReplicas: 2}}
+        """, "autoscaling.minReplicas must be less than or equal to autoscaling.maxReplicas");
+    assertRejected("""
+        metadata: {name: pass}
+        spec: {model: {uri: "s3://b/k"}, optimization: {passes: [{name: make-it-faster}]}}
+        """, "Unsupported value: \"make-it-faster\"");
+    assertRejected("""
+        metadata: {name: fmt}
+        spec: {model: {uri: "s3://b/k", format: pickle}}
+        """, "Unsupported value: \"pickle\"");
+    assertRejected("""
+        metadata: {name: nomodel}
+        spec: {replicas: 1}
+        """, "spec.model: Required value");
+    assertRejected("""
+        metadata: {name: delay}
+        spec: {model: {uri: "s3://b/k"}, serving: {batching: {maxQueueDelay: "2 minutes"}}}
+        """, "spec.serving.batching.maxQueueDelay");
+    assertRejected("""
+        metadata: {name: a-model-deployment-name-that-is-far-too-long}
+        spec: {model: {uri: "s3://b/k"}}
+        """, "metadata.name must be a DNS-1035 label of at most 40 characters");
+  }
+
+  @Test
+  void theExamplesAreValidResources() throws Exception {
+    List<Path> examples;
+    try (var files = Files.list(Path.of("../examples"))) {
+      examples = files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+    }
+    int checked = 0;
+    for (Path example : examples) {
+      try (var in = Files.newInputStream(example)) {
+        for (HasMetadata o : client.load(in).items()) {
+          if (!(o instanceof GenericKubernetesResource g) || !"ModelDeployment".equals(g.getKind())) {
+            continue;
+          }
+          g.getMetadata().setNamespace(ns);
+          // Server-side dry run: the API server validates against the CRD and stores nothing.
+          client.resource(g).dryRun().create();
+          checked++;
+        }
+      }
+    }
+    assertThat(checked).as("ModelDeployments found in examples/").isGreaterThanOrEqualTo(3);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  void assertRejected(String body, String expectedMessage) {
+    // Untyped, as kubectl sends it: the typed classes could not even hold an unknown enum value.
+    String yaml = "apiVersion: modelship.dev/v1alpha1\nkind: ModelDeployment\n" + body;
+    GenericKubernetesResource md = Serialization.unmarshal(yaml, GenericKubernetesResource.class);
+    md.getMetadata().setNamespace(ns);
+    assertThatThrownBy(() -> client.resource(md).create())
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining(expectedMessage);
+  }
+
+  void apply(String yaml) {
+    ModelDeployment md = Serialization.unmarshal(yaml, ModelDeployment.class);
+    md.getMetadata().setNamespace(ns);
+    client.resource(md).create();
+  }
+
+  ModelDeployment get(String name) {
+    return client.resources(ModelDeployment.class).inNamespace(ns).withName(name).get();
+  }
+
+  void patchSpec(String name, java.util.function.Consumer<ModelDeployment> change) {
+    ModelDeployment md = get(name);
+    change.accept(md);
+    client.resource(md).update();
+  }
+
+  List<Job> jobs() {
+    return client.batch().v1().jobs().inNamespace(ns).list().getItems();
+  }
+
+  <T extends HasMetadata> T awaitOne(Class<T> type) {
+    return await().atMost(WAIT).until(() -> {
+      var items = client.resources(type).inNamespace(ns).list().getItems();
+      return items.size() == 1 ? items.get(0) : null;
+    }, x -> x != null);
+  }
+
+  ModelDeployment awaitCondition(String name, String type, String status, String reason) {
+    return await().atMost(WAIT).until(() -> get(name), md -> md != null && md.getStatus() != null
+        && md.getStatus().conditions.stream().anyMatch(c -> type.equals(c.getType())
+            && status.equals(c.getStatus()) && reason.equals(c.getReason())));
+  }
+
+  String deploymentDigest(String name) {
+    Deployment d = client.apps().deployments().inNamespace(ns).withName(name).get();
+    return d == null ? null : d.getSpec().getTemplate().getMetadata().getAnnotations().get("modelship.dev/artifact-digest");
+  }
+
+  static String now() {
+    return Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+  }
+
+  /** What the Job controller and the kubelet write when the optimizer exits 0 with its summary. */
+  void completeJob(Job job, String digest, long bytes, long sourceBytes) {
+    String summary = "{\"digest\":\"" + digest + "\",\"format\":\"onnx\",\"bytes\":" + bytes + ",\"sourceBytes\":"
+        + sourceBytes + ",\"validation\":{\"samples\":256,\"maxAbsError\":0.0004}}";
+    terminatedPod(job, 0, summary, "Completed");
+    String t = now();
+    job = client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get();
+    job.setStatus(new JobStatusBuilder()
+        .withStartTime(t).withCompletionTime(t).withSucceeded(1).withReady(0).withTerminating(0)
+        .withNewUncountedTerminatedPods().endUncountedTerminatedPods()
+        .withConditions(
+            new JobConditionBuilder().withType("SuccessCriteriaMet").withStatus("True").withReason("CompletionsReached")
+                .withMessage("Reached expected number of succeeded pods").withLastProbeTime(t).withLastTransitionTime(t).build(),
+            new JobConditionBuilder().withType("Complete").withStatus("True").withReason("CompletionsReached")
+                .withMessage("Reached expected number of succeeded pods").withLastProbeTime(t).withLastTransitionTime(t).build())
+        .build());
+    client.batch().v1().jobs().inNamespace(ns).resource(job).updateStatus();
+  }
+
+  void failJob(Job job, String terminationMessage) {
+    terminatedPod(job, 3, terminationMessage, "Error");
+    String t = now();
+    job = client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get();
+    job.setStatus(new JobStatusBuilder()
+        .withStartTime(t).withFailed(3).withReady(0).withTerminating(0)
+        .withNewUncountedTerminatedPods().endUncountedTerminatedPods()
+        .withConditions(
+            new JobConditionBuilder().withType("FailureTarget").withStatus("True").withReason("BackoffLimitExceeded")
+                .withMessage("Job has reached the specified backoff limit").withLastProbeTime(t).withLastTransitionTime(t).build(),
+            new JobConditionBuilder().withType("Failed").withStatus("True").withReason("BackoffLimitExceeded")
+                .withMessage("Job has reached the specified backoff limit").withLastProbeTime(t).withLastTransitionTime(t).build())
+        .build());
+    client.batch().v1().jobs().inNamespace(ns).resource(job).updateStatus();
+  }
+
+  /** A pod of the Job as the Job controller creates it, with the terminated state the kubelet reports. */
+  void terminatedPod(Job job, int exitCode, String message, String reason) {
+    var template = job.getSpec().getTemplate();
+    Pod pod = client.pods().inNamespace(ns).resource(new PodBuilder()
+        .withNewMetadata()
+          .withName(job.getMetadata().getName() + "-" + UUID.randomUUID().toString().substring(0, 5))
+          .withLabels(template.getMetadata().getLabels())
+        .endMetadata()
+        .withSpec(template.getSpec())
+        .build()).create();
+    String t = now();
+    pod.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder()
+        .withPhase(exitCode == 0 ? "Succeeded" : "Failed")
+        .addNewContainerStatus()
+          .withName("optimizer").withImage(template.getSpec().getContainers().get(0).getImage()).withImageID("")
+          .withReady(false).withRestartCount(0)
+          .withNewState().withNewTerminated()
+            .withExitCode(exitCode).withReason(reason).withMessage(message).withStartedAt(t).withFinishedAt(t)
+          .endTerminated().endState()
+        .endContainerStatus()
+        .build());
+    client.pods().inNamespace(ns).resource(pod).updateStatus();
+  }
+
+  void setDeploymentStatusWhenPresent(String name, String digest, int replicas) {
+    await().atMost(WAIT).until(() -> digest.equals(deploymentDigest(name)));
+    setDeploymentStatus(name, replicas, replicas, replicas);
+  }
+
+  /** What the deployment controller writes once it has rolled out the current template. */
+  void setDeploymentStatus(String name, int replicas, int updated, int available) {
+    Deployment d = client.apps().deployments().inNamespace(ns).withName(name).get();
+    d.setStatus(new DeploymentStatusBuilder()
+        .withObservedGeneration(d.getMetadata().getGeneration())
+        .withReplicas(replicas).withUpdatedReplicas(updated).withReadyReplicas(available)
+        .withAvailableReplicas(available).withUnavailableReplicas(replicas - available)
+        .build());
+    client.apps().deployments().inNamespace(ns).resource(d).updateStatus();
+  }
+
+  List<Pod> terminatedPodsOf(String md) {
+    return client.pods().inNamespace(ns).withLabel("modelship.dev/model-deployment", md).list().getItems();
+  }
+
+  /** Every object in the namespace that the operator could write, by kind/name → resourceVersion. */
+  Map<String, String> resourceVersions() {
+    Map<String, String> rv = new TreeMap<>();
+    Stream.<List<? extends HasMetadata>>of(
+            client.resources(ModelDeployment.class).inNamespace(ns).list().getItems(),
+            jobs(),
+            client.apps().deployments().inNamespace(ns).list().getItems(),
+            client.services().inNamespace(ns).list().getItems(),
+            client.policy().v1().podDisruptionBudget().inNamespace(ns).list().getItems(),
+            client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(ns).list().getItems(),
+            client.v1().events().inNamespace(ns).list().getItems(),
+            client.pods().inNamespace(ns).list().getItems())
+        .flatMap(List::stream)
+        .forEach(o -> rv.put(o.getClass().getSimpleName() + "/" + o.getMetadata().getName(), o.getMetadata().getResourceVersion()));
+    return rv.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, TreeMap::new));
+  }
+}

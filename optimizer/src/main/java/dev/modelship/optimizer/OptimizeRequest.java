@@ -1,0 +1,28 @@
+package dev.modelship.optimizer;
+
+import dev.modelship.optimizer.convert.ModelFormat;
+import dev.modelship.optimizer.fetch.FetchConfig;
+import dev.modelship.optimizer.passes.PassSpec;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One optimizer run. {@code format} null means detect; gates null mean "no gate".
+ * {@code samples} 0 skips validation (the report then says so).
+ */
+public record OptimizeRequest(
+        String source,
+        Path out,
+        ModelFormat format,
+        List<PassSpec> passes,
+        String sha256Pin,
+        int samples,
+        Path sampleFile,
+        Double maxAbsError,
+        Double minTop1Agreement,
+        FetchConfig fetch) {
+
+    public OptimizeRequest {
+        passes = List.copyOf(passes);
+    }
+}

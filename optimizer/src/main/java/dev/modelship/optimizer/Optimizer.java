@@ -1,0 +1,187 @@
+package dev.modelship.optimizer;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import dev.modelship.optimizer.artifact.ArtifactDigest;
+import dev.modelship.optimizer.artifact.ArtifactStore;
+import dev.modelship.optimizer.artifact.Manifest;
+import dev.modelship.optimizer.convert.Converter;
+import dev.modelship.optimizer.convert.ModelFormat;
+import dev.modelship.optimizer.fetch.FetchedSource;
+import dev.modelship.optimizer.fetch.Fetcher;
+import dev.modelship.optimizer.onnx.Signature;
+import dev.modelship.optimizer.passes.Pass;
+import dev.modelship.optimizer.passes.PassRegistry;
+import dev.modelship.optimizer.passes.PassSpec;
+import dev.modelship.optimizer.validate.SampleSet;
+import dev.modelship.optimizer.validate.Validator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/** source → fetch → convert → passes… → validate → artifact. */
+public final class Optimizer {
+    public static final String VERSION = readVersion();
+    private static final long SAMPLE_SEED = 20261126L;
+
+    private final Progress progress;
+
+    public Optimizer(Progress progress) {
+        this.progress = progress;
+    }
+
+    public OptimizeResult run(OptimizeRequest request) {
+        // Unknown passes, bad parameters and bad gates fail here, before any download.
+        List<Pass> passes = PassRegistry.resolve(request.passes());
+        checkGates(request);
+        ArtifactStore store = new ArtifactStore(request.out());
+
+        long t0 = System.nanoTime();
+        try (FetchedSource source = new Fetcher(request.fetch(), progress).fetch(request.source(), request.sha256Pin())) {
+            progress.done("fetch " + request.source() + " (sha256 " + source.sha256().substring(0, 12) + "…)",
+                    t0, source.bytes(), source.bytes());
+            byte[] bytes = readAll(source);
+            ModelFormat format = request.format() != null ? request.format() : ModelFormat.detect(bytes);
+            List<PassSpec> asRun = new ArrayList<>();
+            for (Pass p : passes) {
+                asRun.add(new PassSpec(p.name(), p.params()));
+            }
+            String digest = ArtifactDigest.compute(source.sha256(), format.id(), asRun, VERSION);
+            var existing = store.existing(digest);
+            if (existing.isPresent()) {
+                progress.step("artifact " + digest + " already exists at " + store.directory(digest)
+                        + ": reused without work");
+                return new OptimizeResult(digest, store.directory(digest), existing.get(), true);
+            }
+
+            long t1 = System.nanoTime();
+            ModelProto model = Converter.toOnnx(bytes, format);
+            byte[] reference = format == ModelFormat.ONNX ? bytes : model.toByteArray();
+            progress.done(format == ModelFormat.ONNX ? "check onnx" : "convert " + format.id() + " -> onnx",
+                    t1, bytes.length, reference.length);
+            Signature signature = Signature.of(model);
+
+            List<Manifest.PipelineStep> steps = new ArrayList<>();
+            byte[] current = reference;
+            byte[] ort = null;
+            for (Pass pass : passes) {
+                long tp = System.nanoTime();
+                Pass.Result r = pass.apply(model);
+                byte[] after = r.ortBytes() != null ? r.ortBytes() : r.model().toByteArray();
+                long ms = (System.nanoTime() - tp) / 1_000_000;
+                progress.done("pass " + pass.name() + " " + pass.params(), tp, current.length, after.length);
+                r.notes().forEach(n -> progress.step("  " + n));
+                steps.add(new Manifest.PipelineStep(pass.name(), pass.params(), r.notes(), ms, current.length,
+                        after.length));
+                current = after;
+                if (r.ortBytes() != null) {
+                    ort = r.ortBytes();
+                } else {
+                    model = r.model();
+                }
+            }
+
+            Manifest.Validation validation = null;
+            if (request.samples() > 0) {
+                long tv = System.nanoTime();
+                SampleSet samples = request.sampleFile() != null
+                        ? SampleSet.readV2(request.sampleFile(), request.samples())
+                        : SampleSet.generate(signature, request.samples(), SAMPLE_SEED);
+                String ref = format == ModelFormat.ONNX ? "source model" : "converted model before passes";
+                validation = Validator.compare(ref, reference, current, samples);
+                Map<String, Double> gates = new LinkedHashMap<>();
+                if (request.maxAbsError() != null) {
+                    gates.put("maxAbsError", request.maxAbsError());
+                }
+                if (request.minTop1Agreement() != null) {
+                    gates.put("minTop1Agreement", request.minTop1Agreement());
+                }
+                validation = new Manifest.Validation(validation.reference(), validation.samplesFrom(),
+                        validation.samples(), validation.maxAbsError(), validation.meanAbsError(),
+                        validation.top1Agreement(), validation.latencyMillis(), validation.bytes(),
+                        gates.isEmpty() ? null : gates);
+                progress.done(String.format(java.util.Locale.ROOT,
+                                "validate %d samples: max abs error %.3g, mean %.3g, top-1 %s, latency %.3f -> %.3f ms",
+                                validation.samples(), validation.maxAbsError(), validation.meanAbsError(),
+                                validation.top1Agreement(), validation.latencyMillis().original(),
+                                validation.latencyMillis().optimized()),
+                        tv, reference.length, current.length);
+                List<String> failures = Validator.gateFailures(validation, request.maxAbsError(),
+                        request.minTop1Agreement());
+                if (!failures.isEmpty()) {
+                    throw new ValidationGateException(String.join("; ", failures), validation);
+                }
+            }
+
+            String file = ort != null ? "model.ort" : "model.onnx";
+            Manifest manifest = new Manifest(Manifest.SCHEMA_VERSION, digest, VERSION,
+                    Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
+                    new Manifest.Source(request.source(), source.sha256(), format.id(), source.bytes()),
+                    steps, new Manifest.Output(file, ArtifactDigest.sha256(current), current.length),
+                    signature, validation);
+            long tw = System.nanoTime();
+            var dir = store.write(digest, file, current, manifest);
+            progress.done("write artifact " + dir, tw, current.length, current.length);
+            return new OptimizeResult(digest, dir, manifest, false);
+        }
+    }
+
+    private static void checkGates(OptimizeRequest r) {
+        if (r.maxAbsError() != null && !(r.maxAbsError() >= 0)) {
+            throw OptimizerException.usage("--max-abs-error must be >= 0");
+        }
+        if (r.minTop1Agreement() != null && !(r.minTop1Agreement() >= 0 && r.minTop1Agreement() <= 1)) {
+            throw OptimizerException.usage("--min-top1-agreement must be in [0, 1]");
+        }
+        if ((r.maxAbsError() != null || r.minTop1Agreement() != null) && r.samples() <= 0) {
+            throw OptimizerException.usage("a validation gate needs --samples > 0");
+        }
+        if (r.sampleFile() != null && !Files.isRegularFile(r.sampleFile())) {
+            throw OptimizerException.usage("sample file not found: " + r.sampleFile());
+        }
+    }
+
+    private static byte[] readAll(FetchedSource source) {
+        try {
+            return Files.readAllBytes(source.file());
+        } catch (IOException e) {
+            throw new OptimizerException(OptimizerException.Kind.IO, "cannot read " + source.file(), e);
+        } catch (OutOfMemoryError e) {
+            throw new OptimizerException(OptimizerException.Kind.IO, "source too large for memory: "
+                    + source.bytes() + " bytes");
+        }
+    }
+
+    private static String readVersion() {
+        try (InputStream in = Optimizer.class.getResourceAsStream("/modelship-optimizer.properties")) {
+            Properties p = new Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            return p.getProperty("version", "dev");
+        } catch (IOException e) {
+            return "dev";
+        }
+    }
+
+    /** A gate failed; carries the report so the summary can show it. */
+    public static final class ValidationGateException extends OptimizerException {
+        private final transient Manifest.Validation validation;
+
+        public ValidationGateException(String message, Manifest.Validation validation) {
+            super(Kind.VALIDATION_GATE, "validation gate failed: " + message
+                    + " (no artifact written; any previous artifact is untouched)");
+            this.validation = validation;
+        }
+
+        public Manifest.Validation validation() {
+            return validation;
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package dev.modelship.optimizer.artifact;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.modelship.optimizer.OptimizerException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Artifact directories under one root: {@code <root>/<digest hex>/{model file, manifest.json}}.
+ * A directory appears whole or not at all: it is written under a temporary name and renamed.
+ */
+public final class ArtifactStore {
+    public static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Path root;
+
+    public ArtifactStore(Path root) {
+        this.root = root;
+    }
+
+    public Path directory(String digest) {
+        return root.resolve(ArtifactDigest.directoryName(digest));
+    }
+
+    /** The manifest of an existing, intact artifact for this digest, if there is one. */
+    public Optional<Manifest> existing(String digest) {
+        Path dir = directory(digest);
+        Path manifestFile = dir.resolve(Manifest.FILE);
+        if (!Files.isRegularFile(manifestFile)) {
+            return Optional.empty();
+        }
+        try {
+            Manifest m = JSON.readValue(manifestFile.toFile(), Manifest.class);
+            Path model = dir.resolve(m.output().file());
+            // A damaged artifact is rebuilt rather than served.
+            if (!Files.isRegularFile(model)
+                    || !ArtifactDigest.sha256(Files.readAllBytes(model)).equals(m.output().sha256())) {
+                return Optional.empty();
+            }
+            return Optional.of(m);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Writes model and manifest to a temporary directory, then renames it into place. */
+    public Path write(String digest, String modelFile, byte[] model, Manifest manifest) {
+        Path target = directory(digest);
+        Path tmp = null;
+        try {
+            Files.createDirectories(root);
+            tmp = Files.createTempDirectory(root, ".tmp-" + ArtifactDigest.directoryName(digest).substring(0, 12) + "-");
+            Files.write(tmp.resolve(modelFile), model);
+            JSON.writeValue(tmp.resolve(Manifest.FILE).toFile(), manifest);
+            if (Files.exists(target)) {
+                // A stale or damaged directory from an earlier run: replace it, never merge.
+                deleteTree(target);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target);
+            }
+            return target;
+        } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+            // Another builder finished the same digest first; theirs is equally good.
+            deleteQuietly(tmp);
+            return target;
+        } catch (IOException | UncheckedIOException e) {
+            deleteQuietly(tmp);
+            throw new OptimizerException(OptimizerException.Kind.IO, "cannot write the artifact to " + target
+                    + ": " + e.getMessage() + " (nothing was left behind)", e);
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try {
+            deleteTree(dir);
+        } catch (IOException ignored) {
+            // Best effort: the directory has a .tmp- name and is never read as an artifact.
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package dev.modelship.optimizer.convert.xgboost;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelship.optimizer.OptimizerException;
+import dev.modelship.optimizer.convert.TreeEnsembleBuilder;
+import dev.modelship.optimizer.convert.TreeEnsembleBuilder.Mode;
+import dev.modelship.optimizer.convert.TreeEnsembleBuilder.PostTransform;
+import java.io.IOException;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * XGBoost's JSON model format → ONNX tree ensemble.
+ *
+ * <p>XGBoost sends a row left when {@code x < split_condition} (float32 compare) and a
+ * missing value (NaN) to the side {@code default_left} names; a leaf's value is stored in
+ * {@code split_conditions}. {@code base_score} is kept in the objective's output space
+ * ("5E-1" before 3.0, "[5E-1]" or one value per class after) and moved to margin space.
+ */
+public final class XgboostConverter {
+    public static final List<String> SUPPORTED_OBJECTIVES = List.of(
+            "reg:squarederror", "reg:linear", "reg:pseudohubererror", "reg:absoluteerror",
+            "reg:squaredlogerror", "reg:logistic", "binary:logistic", "binary:logitraw",
+            "multi:softprob", "multi:softmax", "count:poisson", "reg:gamma", "reg:tweedie");
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
+    private XgboostConverter() {
+    }
+
+    /** True when the bytes look like an XGBoost JSON model (used for format detection). */
+    public static boolean looksLike(byte[] bytes) {
+        String head = new String(bytes, 0, Math.min(bytes.length, 4096), java.nio.charset.StandardCharsets.UTF_8);
+        return head.stripLeading().startsWith("{") && head.contains("\"learner\"");
+    }
+
+    public static ModelProto convert(byte[] bytes) {
+        if (bytes.length > 0 && bytes[0] == '{' && bytes.length > 1 && bytes[1] != '"' && !Character.isWhitespace(bytes[1])
+                && bytes[1] != '}') {
+            throw OptimizerException.badModel("this looks like XGBoost's binary UBJSON format, which is not"
+                    + " supported yet: save the model with booster.save_model('model.json')");
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            throw OptimizerException.badModel("not a JSON document: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw OptimizerException.badModel("cannot read XGBoost model: " + e.getMessage());
+        }
+        JsonNode learner = root == null ? null : root.get("learner");
+        if (learner == null || !learner.isObject()) {
+            throw OptimizerException.badModel("JSON file is not an XGBoost model (no \"learner\" object)");
+        }
+        return convert(learner);
+    }
+
+    private static ModelProto convert(JsonNode learner) {
+        String objective = text(learner.path("objective").path("name"), "objective.name");
+        if (!SUPPORTED_OBJECTIVES.contains(objective)) {
+            throw OptimizerException.badModel("unsupported XGBoost objective '" + objective + "' (supported: "
+                    + String.join(", ", SUPPORTED_OBJECTIVES) + ")");
+        }
+        JsonNode param = learner.path("learner_model_param");
+        int numFeatures = Integer.parseInt(text(param.path("num_feature"), "learner_model_param.num_feature"));
+        int numClass = Integer.parseInt(param.path("num_class").asText("0"));
+        int numTarget = Integer.parseInt(param.path("num_target").asText("1"));
+        if (numTarget > 1) {
+            throw OptimizerException.badModel("multi-target XGBoost models are not supported");
+        }
+        float[] baseScore = parseBaseScore(text(param.path("base_score"), "learner_model_param.base_score"));
+
+        JsonNode booster = learner.path("gradient_booster");
+        String boosterName = booster.path("name").asText("");
+        JsonNode model;
+        JsonNode weightDrop = null;
+        if (boosterName.equals("gbtree")) {
+            model = booster.path("model");
+        } else if (boosterName.equals("dart")) {
+            model = booster.path("gbtree").path("model");
+            weightDrop = booster.path("weight_drop");
+        } else {
+            throw OptimizerException.badModel("unsupported XGBoost booster '" + boosterName
+                    + "' (supported: gbtree, dart)");
+        }
+        JsonNode trees = model.path("trees");
+        JsonNode treeInfo = model.path("tree_info");
+        if (!trees.isArray() || trees.size() == 0) {
+            throw OptimizerException.badModel("XGBoost model has no trees");
+        }
+
+        boolean multiClass = objective.startsWith("multi:");
+        if (multiClass && numClass < 2) {
+            throw OptimizerException.badModel(objective + " model declares num_class=" + numClass);
+        }
+        TreeEnsembleBuilder builder = new TreeEnsembleBuilder(numFeatures);
+        for (int t = 0; t < trees.size(); t++) {
+            int target = multiClass ? treeInfo.path(t).asInt(0) : 0;
+            float scale = weightDrop != null && weightDrop.has(t) ? weightDrop.get(t).floatValue() : 1f;
+            addTree(builder, t, trees.get(t), target, scale);
+        }
+
+        String producer = "xgboost-" + objective;
+        switch (objective) {
+            case "binary:logistic":
+                return builder.classifier(2, PostTransform.LOGISTIC, new float[] {logit(baseScore[0])}, producer);
+            case "reg:logistic":
+                return builder.regressor(1, PostTransform.LOGISTIC, new float[] {logit(baseScore[0])}, producer);
+            case "binary:logitraw":
+                return builder.regressor(1, PostTransform.NONE, new float[] {logit(baseScore[0])}, producer);
+            case "multi:softprob":
+            case "multi:softmax":
+                return builder.classifier(numClass, PostTransform.SOFTMAX, perClass(baseScore, numClass), producer);
+            case "count:poisson":
+            case "reg:gamma":
+            case "reg:tweedie":
+                // Log link: the margin is log(prediction); ONNX trees have no exp transform.
+                return TreeEnsembleBuilder.withOutputOp(builder.regressor(1, PostTransform.NONE,
+                        new float[] {(float) Math.log(baseScore[0])}, producer), "Exp");
+            default:
+                return builder.regressor(1, PostTransform.NONE, new float[] {baseScore[0]}, producer);
+        }
+    }
+
+    private static void addTree(TreeEnsembleBuilder builder, int treeId, JsonNode tree, int target, float scale) {
+        JsonNode left = tree.path("left_children");
+        JsonNode right = tree.path("right_children");
+        JsonNode split = tree.path("split_indices");
+        JsonNode cond = tree.path("split_conditions");
+        JsonNode defaultLeft = tree.path("default_left");
+        JsonNode splitType = tree.path("split_type");
+        int n = left.size();
+        if (n == 0 || right.size() != n || cond.size() != n || split.size() != n || defaultLeft.size() != n) {
+            throw OptimizerException.badModel("XGBoost tree " + treeId + " has inconsistent node arrays");
+        }
+        if (Integer.parseInt(tree.path("tree_param").path("size_leaf_vector").asText("1")) > 1) {
+            throw OptimizerException.badModel("XGBoost trees with vector leaves are not supported");
+        }
+        int[] nextId = {n};
+        for (int i = 0; i < n; i++) {
+            int l = left.get(i).asInt();
+            float value = cond.get(i).decimalValue().floatValue();
+            if (l == -1) {
+                builder.leaf(treeId, i, target, value * scale);
+                continue;
+            }
+            int r = right.get(i).asInt();
+            if (l < 0 || l >= n || r < 0 || r >= n) {
+                throw OptimizerException.badModel("XGBoost tree " + treeId + " node " + i + " has children out of range");
+            }
+            JsonNode dl = defaultLeft.get(i);
+            boolean goesLeft = dl.isBoolean() ? dl.booleanValue() : dl.asInt() != 0;
+            if (splitType.path(i).asInt(0) != 0) {
+                // XGBoost sends the listed categories right, everything else (invalid ones too) left.
+                builder.categorical(treeId, i, split.get(i).asInt(), categories(tree, i, treeId), r, l, !goesLeft,
+                        nextId);
+            } else {
+                builder.branch(treeId, i, split.get(i).asInt(), value, Mode.BRANCH_LT, l, r, goesLeft);
+            }
+        }
+    }
+
+    /** The category set of a categorical split node (categories_nodes/segments/sizes). */
+    private static int[] categories(JsonNode tree, int node, int treeId) {
+        JsonNode nodes = tree.path("categories_nodes");
+        for (int k = 0; k < nodes.size(); k++) {
+            if (nodes.get(k).asInt() == node) {
+                int start = tree.path("categories_segments").path(k).asInt();
+                int size = tree.path("categories_sizes").path(k).asInt();
+                JsonNode cats = tree.path("categories");
+                if (start < 0 || size < 0 || start + size > cats.size()) {
+                    throw OptimizerException.badModel("XGBoost tree " + treeId + " node " + node
+                            + " has a category segment out of range");
+                }
+                int[] out = new int[size];
+                for (int c = 0; c < size; c++) {
+                    out[c] = cats.get(start + c).asInt();
+                }
+                return out;
+            }
+        }
+        throw OptimizerException.badModel("XGBoost tree " + treeId + " node " + node
+                + " is categorical but lists no categories");
+    }
+
+    /** "5E-1" (XGBoost < 3) or "[5E-1]" / "[a,b,c]" (XGBoost 3: one intercept per output). */
+    static float[] parseBaseScore(String text) {
+        String s = text.trim();
+        if (s.startsWith("[") && s.endsWith("]")) {
+            s = s.substring(1, s.length() - 1);
+        }
+        String[] parts = s.split(",");
+        float[] out = new float[parts.length];
+        try {
+            for (int i = 0; i < parts.length; i++) {
+                out[i] = Float.parseFloat(parts[i].trim());
+            }
+        } catch (NumberFormatException e) {
+            throw OptimizerException.badModel("cannot read base_score '" + text + "'");
+        }
+        return out;
+    }
+
+    private static float[] perClass(float[] base, int classes) {
+        if (base.length == classes) {
+            return base;
+        }
+        float[] out = new float[classes];
+        java.util.Arrays.fill(out, base[0]);
+        return out;
+    }
+
+    private static float logit(float p) {
+        if (!(p > 0 && p < 1)) {
+            throw OptimizerException.badModel(String.format(Locale.ROOT,
+                    "base_score %s is not a probability in (0, 1)", p));
+        }
+        return (float) Math.log(p / (1.0 - p));
+    }
+
+    private static String text(JsonNode node, String what) {
+        if (node.isMissingNode() || node.isNull()) {
+            throw OptimizerException.badModel("XGBoost model has no " + what);
+        }
+        return node.asText();
+    }
+}

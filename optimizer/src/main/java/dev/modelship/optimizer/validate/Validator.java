@@ -1,0 +1,235 @@
+package dev.modelship.optimizer.validate;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.modelship.optimizer.OptimizerException;
+import dev.modelship.optimizer.artifact.Manifest;
+import dev.modelship.optimizer.validate.SampleSet.Sample;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs the original and the result on the same samples in ONNX Runtime and compares the
+ * float outputs (integer outputs, i.e. labels, only when there is no float output): max and
+ * mean absolute error over all values, top-1 agreement where the
+ * model classifies, and the median single-row latency of each.
+ */
+public final class Validator {
+    private static final int WARMUP = 3;
+
+    private Validator() {
+    }
+
+    public static Manifest.Validation compare(String reference, byte[] original, byte[] optimized,
+                                              SampleSet samples) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(1);
+            try (OrtSession a = env.createSession(original, options);
+                 OrtSession b = env.createSession(optimized, options)) {
+                double maxErr = 0;
+                double sumErr = 0;
+                long count = 0;
+                int agree = 0;
+                int classified = 0;
+                double[] latA = new double[samples.samples().size()];
+                double[] latB = new double[latA.length];
+                warmUp(env, a, b, samples.samples().get(0));
+                for (int s = 0; s < latA.length; s++) {
+                    Map<String, Sample> in = samples.samples().get(s);
+                    long t0 = System.nanoTime();
+                    Map<String, double[]> outA = run(env, a, in);
+                    long t1 = System.nanoTime();
+                    Map<String, double[]> outB = run(env, b, in);
+                    long t2 = System.nanoTime();
+                    latA[s] = (t1 - t0) / 1e6;
+                    latB[s] = (t2 - t1) / 1e6;
+                    boolean anyFloat = outA.keySet().stream().anyMatch(k -> !k.startsWith("int:"));
+                    for (var e : outA.entrySet()) {
+                        // Labels are judged by top-1 agreement; errors are measured on scores.
+                        if (anyFloat && e.getKey().startsWith("int:")) {
+                            continue;
+                        }
+                        double[] x = e.getValue();
+                        double[] y = outB.get(e.getKey());
+                        if (y == null || y.length != x.length) {
+                            throw OptimizerException.badModel("the optimized model's output '" + e.getKey()
+                                    + "' is missing or has another shape");
+                        }
+                        for (int i = 0; i < x.length; i++) {
+                            double d = Math.abs(x[i] - y[i]);
+                            if (Double.isNaN(d)) {
+                                d = Double.isNaN(x[i]) && Double.isNaN(y[i]) ? 0 : Double.POSITIVE_INFINITY;
+                            }
+                            maxErr = Math.max(maxErr, d);
+                            sumErr += d;
+                            count++;
+                        }
+                    }
+                    Boolean same = top1(outA, outB);
+                    if (same != null) {
+                        classified++;
+                        agree += same ? 1 : 0;
+                    }
+                }
+                return new Manifest.Validation(reference, samples.from(), latA.length, maxErr,
+                        count == 0 ? 0 : sumErr / count, classified == 0 ? null : agree / (double) classified,
+                        new Manifest.Latency(median(latA), median(latB)),
+                        new Manifest.Sizes(original.length, optimized.length), null);
+            }
+        } catch (OrtException e) {
+            throw OptimizerException.badModel("validation: ONNX Runtime failed: " + e.getMessage());
+        }
+    }
+
+    private static void warmUp(OrtEnvironment env, OrtSession a, OrtSession b, Map<String, Sample> in)
+            throws OrtException {
+        for (int i = 0; i < WARMUP; i++) {
+            run(env, a, in);
+            run(env, b, in);
+        }
+    }
+
+    /**
+     * Classifier agreement: argmax of a float output with several values per row (class
+     * scores), else equality of an integer output with one value (a label). Null for regressors.
+     */
+    private static Boolean top1(Map<String, double[]> a, Map<String, double[]> b) {
+        for (var e : a.entrySet()) {
+            if (e.getValue().length > 1 && !e.getKey().startsWith("int:")) {
+                return argmax(e.getValue()) == argmax(b.get(e.getKey()));
+            }
+        }
+        for (var e : a.entrySet()) {
+            if (e.getValue().length == 1 && e.getKey().startsWith("int:")) {
+                return e.getValue()[0] == b.get(e.getKey())[0];
+            }
+        }
+        return null;
+    }
+
+    private static int argmax(double[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** Output values as doubles, keyed by name; integer outputs are prefixed "int:". */
+    private static Map<String, double[]> run(OrtEnvironment env, OrtSession session, Map<String, Sample> in)
+            throws OrtException {
+        Map<String, OnnxTensor> tensors = new HashMap<>();
+        try {
+            for (var e : in.entrySet()) {
+                tensors.put(e.getKey(), tensor(env, e.getValue()));
+            }
+            Map<String, double[]> out = new LinkedHashMap<>();
+            try (OrtSession.Result r = session.run(tensors)) {
+                for (Map.Entry<String, OnnxValue> e : r) {
+                    if (!(e.getValue() instanceof OnnxTensor t)) {
+                        continue; // maps and sequences (ZipMap) are not compared
+                    }
+                    OnnxJavaType type = t.getInfo().type;
+                    switch (type) {
+                        case FLOAT -> out.put(e.getKey(), toDoubles(t.getFloatBuffer()));
+                        case DOUBLE -> out.put(e.getKey(), toDoubles(t.getDoubleBuffer()));
+                        case INT64 -> out.put("int:" + e.getKey(), toDoubles(t.getLongBuffer()));
+                        case INT32 -> out.put("int:" + e.getKey(), toDoubles(t.getIntBuffer()));
+                        default -> {
+                            // strings and others: nothing numeric to compare
+                        }
+                    }
+                }
+            }
+            return out;
+        } finally {
+            tensors.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    private static OnnxTensor tensor(OrtEnvironment env, Sample s) throws OrtException {
+        double[] v = s.values();
+        switch (s.datatype()) {
+            case "FP32": {
+                float[] f = new float[v.length];
+                for (int i = 0; i < v.length; i++) {
+                    f[i] = (float) v[i];
+                }
+                return OnnxTensor.createTensor(env, FloatBuffer.wrap(f), s.shape());
+            }
+            case "FP64":
+                return OnnxTensor.createTensor(env, DoubleBuffer.wrap(v.clone()), s.shape());
+            case "INT64":
+                return OnnxTensor.createTensor(env, LongBuffer.wrap(Arrays.stream(v).mapToLong(d -> (long) d).toArray()),
+                        s.shape());
+            case "INT32":
+                return OnnxTensor.createTensor(env, IntBuffer.wrap(Arrays.stream(v).mapToInt(d -> (int) d).toArray()),
+                        s.shape());
+            default:
+                throw OptimizerException.badModel("validation does not support input datatype " + s.datatype());
+        }
+    }
+
+    private static double[] toDoubles(FloatBuffer b) {
+        double[] d = new double[b.remaining()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = b.get(i);
+        }
+        return d;
+    }
+
+    private static double[] toDoubles(DoubleBuffer b) {
+        double[] d = new double[b.remaining()];
+        b.get(d);
+        return d;
+    }
+
+    private static double[] toDoubles(LongBuffer b) {
+        double[] d = new double[b.remaining()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = b.get(i);
+        }
+        return d;
+    }
+
+    private static double[] toDoubles(IntBuffer b) {
+        double[] d = new double[b.remaining()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = b.get(i);
+        }
+        return d;
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length == 0 ? 0 : s[s.length / 2];
+    }
+
+    /** Checks the gates; a failing gate is a VALIDATION_GATE error with the numbers in its message. */
+    public static List<String> gateFailures(Manifest.Validation v, Double maxAbsError, Double minTop1) {
+        List<String> failures = new ArrayList<>();
+        if (maxAbsError != null && !(v.maxAbsError() <= maxAbsError)) {
+            failures.add("max abs error " + v.maxAbsError() + " > allowed " + maxAbsError);
+        }
+        if (minTop1 != null && v.top1Agreement() != null && v.top1Agreement() < minTop1) {
+            failures.add("top-1 agreement " + v.top1Agreement() + " < required " + minTop1);
+        }
+        return failures;
+    }
+}
