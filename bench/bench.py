@@ -588,7 +588,7 @@ def main():
                     default=[1, None])
     ap.add_argument("--peer-batching", type=int, default=1, help="MLServer adaptive batching on (1) or off (0)")
     ap.add_argument("--cold-reps", type=int, default=5)
-    ap.add_argument("--port", type=int, default=18080)
+    ap.add_argument("--port", type=int, default=47810)
     a = ap.parse_args()
     which = list(BENCHES) if "all" in a.which else a.which
     prepare()

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,9 +36,17 @@ public final class Main {
     new ProcessorMetrics().bindTo(registry);
 
     KubernetesClient client = new KubernetesClientBuilder().build();
-    Operator operator = ModelshipOperator.create(client, config, registry);
+    AtomicBoolean shuttingDown = new AtomicBoolean();
+    Operator operator = ModelshipOperator.create(client, config, registry, () -> {
+      if (!shuttingDown.get()) {
+        // Another replica may be reconciling now: stop at once and let Kubernetes restart us.
+        LOG.error("lost leadership; exiting so that only the leader reconciles");
+        new Thread(() -> System.exit(1), "modelship-exit").start();
+      }
+    });
     HttpServer http = config.metricsPort() > 0 ? serveMetrics(config.metricsPort(), registry, operator) : null;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      shuttingDown.set(true);
       LOG.info("shutting down: waiting up to {} for running reconciles", config.shutdownGrace());
       operator.stop();
       client.close();

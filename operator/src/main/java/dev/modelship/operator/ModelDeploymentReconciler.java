@@ -143,6 +143,12 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
   @Override
   public ErrorStatusUpdateControl<ModelDeployment> updateErrorStatus(ModelDeployment md,
       Context<ModelDeployment> context, Exception e) {
+    if (e instanceof KubernetesClientException k && k.getCode() == 409) {
+      // A write raced with another change (often our own status patch not yet in the cache): the
+      // retry sees the fresh object, so there is nothing to tell the user.
+      LOG.debug("{}/{}: conflict, retrying: {}", md.getMetadata().getNamespace(), md.getMetadata().getName(), e.getMessage());
+      return ErrorStatusUpdateControl.defaultErrorProcessing();
+    }
     LOG.warn("{}/{}: reconcile failed: {}", md.getMetadata().getNamespace(), md.getMetadata().getName(), e.toString());
     ModelDeploymentStatus status = md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus();
     long generation = md.getMetadata().getGeneration() == null ? 0 : md.getMetadata().getGeneration();

@@ -102,7 +102,7 @@ class ModelDeploymentIT {
   }
 
   static Operator startOperator() {
-    Operator op = ModelshipOperator.create(operatorClient, CONFIG, new SimpleMeterRegistry());
+    Operator op = ModelshipOperator.create(operatorClient, CONFIG, new SimpleMeterRegistry(), () -> {});
     op.start();
     return op;
   }

@@ -26,7 +26,6 @@ import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import org.jboss.logging.Logger;
 
-import java.util.concurrent.CompletionException;
 
 /** The gRPC binding of the Open Inference Protocol: {@code inference.GRPCInferenceService}. */
 @GrpcService
@@ -120,12 +119,9 @@ public class GrpcInferenceService extends GRPCInferenceServiceGrpc.GRPCInference
     }
 
     private static void fail(Throwable failure, StreamObserver<?> out, InferenceMetrics metrics, long start) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
-        InferenceException e = cause instanceof InferenceException ie ? ie
-                : new InferenceException(InferenceException.INTERNAL, "internal error: " + cause.getMessage(), cause);
-        if (e.status() >= 500 && e.status() != InferenceException.UNAVAILABLE) {
-            LOG.error("inference failed", cause);
+        InferenceException e = InferenceException.of(failure);
+        if (e.isServerFault()) {
+            LOG.error("inference failed", e);
         }
         Status status = switch (e.status()) {
             case InferenceException.BAD_REQUEST -> Status.INVALID_ARGUMENT;
@@ -134,9 +130,7 @@ public class GrpcInferenceService extends GRPCInferenceServiceGrpc.GRPCInference
             case InferenceException.UNAVAILABLE -> Status.UNAVAILABLE;
             default -> Status.INTERNAL;
         };
-        Outcome outcome = e.status() == InferenceException.UNAVAILABLE ? Outcome.rejected
-                : e.isClientError() ? Outcome.client_error : Outcome.server_error;
-        metrics.finished(start, InferenceMetrics.Protocol.grpc, outcome);
+        metrics.finished(start, InferenceMetrics.Protocol.grpc, Outcome.of(e));
         out.onError(status.withDescription(e.getMessage()).asRuntimeException());
     }
 

@@ -1,5 +1,6 @@
 package dev.modelship.server.metrics;
 
+import dev.modelship.server.protocol.InferenceException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -21,7 +22,14 @@ public final class InferenceMetrics {
 
     public enum Protocol { rest, grpc }
 
-    public enum Outcome { success, client_error, server_error, rejected }
+    public enum Outcome {
+        success, client_error, server_error, rejected;
+
+        public static Outcome of(InferenceException e) {
+            return e.status() == InferenceException.UNAVAILABLE ? rejected
+                    : e.isClientError() ? client_error : server_error;
+        }
+    }
 
     /**
      * Bucket bounds from 100 µs to 10 s, about six per decade, so histogram_quantile

@@ -28,6 +28,22 @@ public class InferenceException extends RuntimeException {
         return new InferenceException(BAD_REQUEST, String.format(format, args));
     }
 
+    /**
+     * The failure as the client should see it: an InferenceException as it is (unwrapped
+     * from a CompletionException), anything else as a 500 that carries its message.
+     */
+    public static InferenceException of(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        return cause instanceof InferenceException ie ? ie
+                : new InferenceException(INTERNAL, "internal error: " + cause.getMessage(), cause);
+    }
+
+    /** A server fault worth a log line; client errors and load shedding are not. */
+    public boolean isServerFault() {
+        return status >= 500 && status != UNAVAILABLE;
+    }
+
     public int status() {
         return status;
     }

@@ -22,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -136,16 +135,11 @@ public class V2Resource {
     }
 
     private Response fail(Throwable failure, InferenceMetrics metrics, long start) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
-        InferenceException e = cause instanceof InferenceException ie ? ie
-                : new InferenceException(InferenceException.INTERNAL, "internal error: " + cause.getMessage(), cause);
-        if (e.status() >= 500 && e.status() != InferenceException.UNAVAILABLE) {
-            LOG.error("inference failed", cause);
+        InferenceException e = InferenceException.of(failure);
+        if (e.isServerFault()) {
+            LOG.error("inference failed", e);
         }
-        Outcome outcome = e.status() == InferenceException.UNAVAILABLE ? Outcome.rejected
-                : e.isClientError() ? Outcome.client_error : Outcome.server_error;
-        metrics.finished(start, InferenceMetrics.Protocol.rest, outcome);
+        metrics.finished(start, InferenceMetrics.Protocol.rest, Outcome.of(e));
         return Response.status(e.status()).type(MediaType.APPLICATION_JSON).entity(codec.error(e.getMessage())).build();
     }
 

@@ -36,7 +36,7 @@ public final class TreeEnsembleBuilder {
     private final List<Long> nodeIds = new ArrayList<>();
     private final List<Long> featureIds = new ArrayList<>();
     private final List<String> modes = new ArrayList<>();
-    private final List<Float> values = new ArrayList<>();
+    private final List<Double> values = new ArrayList<>();
     private final List<Long> trueIds = new ArrayList<>();
     private final List<Long> falseIds = new ArrayList<>();
     private final List<Long> missingTracksTrue = new ArrayList<>();
@@ -44,24 +44,31 @@ public final class TreeEnsembleBuilder {
     private final List<Long> leafTreeIds = new ArrayList<>();
     private final List<Long> leafNodeIds = new ArrayList<>();
     private final List<Long> leafTargets = new ArrayList<>();
-    private final List<Float> leafWeights = new ArrayList<>();
+    private final List<Double> leafWeights = new ArrayList<>();
 
     private final int numFeatures;
+    private final boolean doublePrecision;
 
-    public TreeEnsembleBuilder(int numFeatures) {
+    /**
+     * @param doublePrecision compare and sum in float64 (thresholds and leaf values kept as
+     *     doubles; the float input is cast to double first), for libraries that do (LightGBM).
+     *     Otherwise everything is float32, as XGBoost computes.
+     */
+    public TreeEnsembleBuilder(int numFeatures, boolean doublePrecision) {
         if (numFeatures <= 0) {
             throw OptimizerException.badModel("model declares " + numFeatures + " features");
         }
         this.numFeatures = numFeatures;
+        this.doublePrecision = doublePrecision;
     }
 
-    public void branch(int tree, int node, int feature, float threshold, Mode mode, int trueNode,
+    public void branch(int tree, int node, int feature, double threshold, Mode mode, int trueNode,
                        int falseNode, boolean missingGoesTrue) {
         if (feature < 0 || feature >= numFeatures) {
             throw OptimizerException.badModel("tree " + tree + " node " + node + " splits on feature "
                     + feature + " but the model has " + numFeatures + " features");
         }
-        if (Float.isNaN(threshold)) {
+        if (Double.isNaN(threshold)) {
             throw OptimizerException.badModel("tree " + tree + " node " + node + " has threshold " + threshold);
         }
         treeIds.add((long) tree);
@@ -97,15 +104,15 @@ public final class TreeEnsembleBuilder {
         }
     }
 
-    public void leaf(int tree, int node, int target, float weight) {
-        if (!Float.isFinite(weight)) {
+    public void leaf(int tree, int node, int target, double weight) {
+        if (!Double.isFinite(weight)) {
             throw OptimizerException.badModel("tree " + tree + " leaf " + node + " has value " + weight);
         }
         treeIds.add((long) tree);
         nodeIds.add((long) node);
         featureIds.add(0L);
         modes.add("LEAF");
-        values.add(0f);
+        values.add(0.0);
         trueIds.add(0L);
         falseIds.add(0L);
         missingTracksTrue.add(0L);
@@ -116,17 +123,16 @@ public final class TreeEnsembleBuilder {
     }
 
     /** A regressor with {@code targets} outputs in one float tensor [N, targets]. */
-    public ModelProto regressor(int targets, PostTransform post, float[] baseValues, String producer) {
+    public ModelProto regressor(int targets, PostTransform post, double[] baseValues, String producer) {
         NodeProto.Builder node = treeNode("TreeEnsembleRegressor", post, baseValues)
                 .addOutput(REGRESSOR_OUTPUT)
                 .addAttribute(ints("target_treeids", leafTreeIds))
                 .addAttribute(ints("target_nodeids", leafNodeIds))
                 .addAttribute(ints("target_ids", leafTargets))
-                .addAttribute(floats("target_weights", leafWeights))
+                .addAttribute(reals("target_weights", leafWeights))
                 .addAttribute(AttributeProto.newBuilder().setName("n_targets").setType(AttributeProto.AttributeType.INT)
                         .setI(targets));
-        GraphProto.Builder graph = GraphProto.newBuilder().setName(producer).addNode(node)
-                .addInput(valueInfo(INPUT, TensorProto.DataType.FLOAT, -1, numFeatures))
+        GraphProto.Builder graph = graph(producer, node)
                 .addOutput(valueInfo(REGRESSOR_OUTPUT, TensorProto.DataType.FLOAT, -1, targets));
         return model(graph, producer);
     }
@@ -135,7 +141,7 @@ public final class TreeEnsembleBuilder {
      * A classifier: int64 labels [N] and float probabilities [N, classes]. For two classes
      * with every leaf on class 0, ONNX Runtime treats the score as the positive class's.
      */
-    public ModelProto classifier(int classes, PostTransform post, float[] baseValues, String producer) {
+    public ModelProto classifier(int classes, PostTransform post, double[] baseValues, String producer) {
         List<Long> labels = new ArrayList<>();
         for (long c = 0; c < classes; c++) {
             labels.add(c);
@@ -146,36 +152,47 @@ public final class TreeEnsembleBuilder {
                 .addAttribute(ints("class_treeids", leafTreeIds))
                 .addAttribute(ints("class_nodeids", leafNodeIds))
                 .addAttribute(ints("class_ids", leafTargets))
-                .addAttribute(floats("class_weights", leafWeights))
+                .addAttribute(reals("class_weights", leafWeights))
                 .addAttribute(ints("classlabels_int64s", labels));
-        GraphProto.Builder graph = GraphProto.newBuilder().setName(producer).addNode(node)
-                .addInput(valueInfo(INPUT, TensorProto.DataType.FLOAT, -1, numFeatures))
+        GraphProto.Builder graph = graph(producer, node)
                 .addOutput(valueInfo(LABEL_OUTPUT, TensorProto.DataType.INT64, -1))
                 .addOutput(valueInfo(PROBABILITIES_OUTPUT, TensorProto.DataType.FLOAT, -1, classes));
         return model(graph, producer);
+    }
+
+    /** The float input, cast to double first in double precision, then the tree node. */
+    private GraphProto.Builder graph(String producer, NodeProto.Builder tree) {
+        GraphProto.Builder g = GraphProto.newBuilder().setName(producer)
+                .addInput(valueInfo(INPUT, TensorProto.DataType.FLOAT, -1, numFeatures));
+        if (doublePrecision) {
+            g.addNode(NodeProto.newBuilder().setOpType("Cast").setName("input_to_double").addInput(INPUT)
+                    .addOutput(INPUT + "_as_double").addAttribute(AttributeProto.newBuilder().setName("to")
+                            .setType(AttributeProto.AttributeType.INT).setI(TensorProto.DataType.DOUBLE_VALUE)));
+        }
+        return g.addNode(tree);
     }
 
     /** Appends a unary op (e.g. Exp for log-link objectives) after a regressor's output. */
     public static ModelProto withOutputOp(ModelProto model, String opType) {
         GraphProto.Builder g = model.getGraph().toBuilder();
         String raw = REGRESSOR_OUTPUT + "_margin";
-        NodeProto.Builder tree = g.getNodeBuilder(0);
+        NodeProto.Builder tree = g.getNodeBuilder(g.getNodeCount() - 1);
         tree.setOutput(0, raw);
         g.addNode(NodeProto.newBuilder().setOpType(opType).setName(opType).addInput(raw).addOutput(REGRESSOR_OUTPUT));
         return model.toBuilder().setGraph(g).build();
     }
 
-    private NodeProto.Builder treeNode(String op, PostTransform post, float[] baseValues) {
+    private NodeProto.Builder treeNode(String op, PostTransform post, double[] baseValues) {
         if (treeIds.isEmpty()) {
             throw OptimizerException.badModel("the model has no trees");
         }
         NodeProto.Builder b = NodeProto.newBuilder().setOpType(op).setDomain("ai.onnx.ml").setName(op)
-                .addInput(INPUT)
+                .addInput(doublePrecision ? INPUT + "_as_double" : INPUT)
                 .addAttribute(ints("nodes_treeids", treeIds))
                 .addAttribute(ints("nodes_nodeids", nodeIds))
                 .addAttribute(ints("nodes_featureids", featureIds))
                 .addAttribute(strings("nodes_modes", modes))
-                .addAttribute(floats("nodes_values", values))
+                .addAttribute(reals("nodes_values", values))
                 .addAttribute(ints("nodes_truenodeids", trueIds))
                 .addAttribute(ints("nodes_falsenodeids", falseIds))
                 .addAttribute(ints("nodes_missing_value_tracks_true", missingTracksTrue))
@@ -183,11 +200,11 @@ public final class TreeEnsembleBuilder {
                         .setType(AttributeProto.AttributeType.STRING)
                         .setS(ByteString.copyFromUtf8(post.name())));
         if (baseValues != null && baseValues.length > 0) {
-            List<Float> base = new ArrayList<>();
-            for (float v : baseValues) {
+            List<Double> base = new ArrayList<>();
+            for (double v : baseValues) {
                 base.add(v);
             }
-            b.addAttribute(floats("base_values", base));
+            b.addAttribute(reals("base_values", base));
         }
         return b;
     }
@@ -219,9 +236,22 @@ public final class TreeEnsembleBuilder {
                 .addAllInts(v).build();
     }
 
-    private static AttributeProto floats(String name, List<Float> v) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOATS)
-                .addAllFloats(v).build();
+    /**
+     * Float attribute {@code name}, or in double precision the opset-3 tensor attribute
+     * {@code name_as_tensor} holding float64 values.
+     */
+    private AttributeProto reals(String name, List<Double> v) {
+        if (doublePrecision) {
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(v.size() * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            v.forEach(buf::putDouble);
+            TensorProto t = TensorProto.newBuilder().setName(name + "_as_tensor").addDims(v.size())
+                    .setDataType(TensorProto.DataType.DOUBLE_VALUE).setRawData(ByteString.copyFrom(buf.array())).build();
+            return AttributeProto.newBuilder().setName(name + "_as_tensor").setType(AttributeProto.AttributeType.TENSOR)
+                    .setT(t).build();
+        }
+        AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOATS);
+        v.forEach(d -> b.addFloats(d.floatValue()));
+        return b.build();
     }
 
     private static AttributeProto strings(String name, List<String> v) {

@@ -90,7 +90,8 @@ public final class LightgbmConverter {
             throw OptimizerException.badModel("multiclass model with num_tree_per_iteration=" + perIteration);
         }
 
-        TreeEnsembleBuilder builder = new TreeEnsembleBuilder(numFeatures);
+        // LightGBM compares and sums in float64: so does the ONNX model (a Cast to double first).
+        TreeEnsembleBuilder builder = new TreeEnsembleBuilder(numFeatures, true);
         for (int t = 0; t < trees.size(); t++) {
             addTree(builder, t, trees.get(t), t % perIteration, leafScale);
         }
@@ -113,7 +114,7 @@ public final class LightgbmConverter {
         int leaves = Integer.parseInt(required(tree, "num_leaves", "tree " + t));
         double[] leafValues = doubles(required(tree, "leaf_value", "tree " + t), leaves, "leaf_value", t);
         if (leaves == 1) {
-            builder.leaf(t, 0, target, (float) (leafValues[0] * scale));
+            builder.leaf(t, 0, target, leafValues[0] * scale);
             return;
         }
         int internal = leaves - 1;
@@ -138,7 +139,7 @@ public final class LightgbmConverter {
                 nextExtra = nextId[0];
                 continue;
             }
-            float thr = floatAtMost(threshold[i]);
+            double thr = threshold[i];
             boolean zeroGoesLeft = 0.0 <= threshold[i];
             switch (missing) {
                 case MISSING_NAN -> builder.branch(t, i, feature[i], thr, Mode.BRANCH_LEQ, l, r, defaultLeft);
@@ -159,7 +160,7 @@ public final class LightgbmConverter {
             }
         }
         for (int k = 0; k < leaves; k++) {
-            builder.leaf(t, internal + k, target, (float) (leafValues[k] * scale));
+            builder.leaf(t, internal + k, target, leafValues[k] * scale);
         }
     }
 
@@ -181,12 +182,6 @@ public final class LightgbmConverter {
             }
         }
         return out.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    /** The largest float not above {@code t}: for float x, x <= result exactly when x <= t. */
-    static float floatAtMost(double t) {
-        float f = (float) t;
-        return (double) f > t ? Math.nextDown(f) : f;
     }
 
     private static int nodeId(int child, int internal, int leaves, int t) {

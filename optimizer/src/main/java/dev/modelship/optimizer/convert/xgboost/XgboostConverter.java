@@ -98,32 +98,35 @@ public final class XgboostConverter {
         if (multiClass && numClass < 2) {
             throw OptimizerException.badModel(objective + " model declares num_class=" + numClass);
         }
-        TreeEnsembleBuilder builder = new TreeEnsembleBuilder(numFeatures);
+        // XGBoost sums in float32 starting from the base margin, then tree by tree. To round the
+        // same way, the base margin is a one-leaf tree that comes first (base_values stay 0).
+        float[] base = baseMargin(objective, baseScore, multiClass ? numClass : 1);
+        TreeEnsembleBuilder builder = new TreeEnsembleBuilder(numFeatures, false);
+        for (int c = 0; c < base.length; c++) {
+            builder.leaf(c, 0, c, base[c]);
+        }
         for (int t = 0; t < trees.size(); t++) {
             int target = multiClass ? treeInfo.path(t).asInt(0) : 0;
             float scale = weightDrop != null && weightDrop.has(t) ? weightDrop.get(t).floatValue() : 1f;
-            addTree(builder, t, trees.get(t), target, scale);
+            addTree(builder, base.length + t, trees.get(t), target, scale);
         }
 
         String producer = "xgboost-" + objective;
         switch (objective) {
             case "binary:logistic":
-                return builder.classifier(2, PostTransform.LOGISTIC, new float[] {logit(baseScore[0])}, producer);
+                return builder.classifier(2, PostTransform.LOGISTIC, null, producer);
             case "reg:logistic":
-                return builder.regressor(1, PostTransform.LOGISTIC, new float[] {logit(baseScore[0])}, producer);
-            case "binary:logitraw":
-                return builder.regressor(1, PostTransform.NONE, new float[] {logit(baseScore[0])}, producer);
+                return builder.regressor(1, PostTransform.LOGISTIC, null, producer);
             case "multi:softprob":
             case "multi:softmax":
-                return builder.classifier(numClass, PostTransform.SOFTMAX, perClass(baseScore, numClass), producer);
+                return builder.classifier(numClass, PostTransform.SOFTMAX, null, producer);
             case "count:poisson":
             case "reg:gamma":
             case "reg:tweedie":
                 // Log link: the margin is log(prediction); ONNX trees have no exp transform.
-                return TreeEnsembleBuilder.withOutputOp(builder.regressor(1, PostTransform.NONE,
-                        new float[] {(float) Math.log(baseScore[0])}, producer), "Exp");
+                return TreeEnsembleBuilder.withOutputOp(builder.regressor(1, PostTransform.NONE, null, producer), "Exp");
             default:
-                return builder.regressor(1, PostTransform.NONE, new float[] {baseScore[0]}, producer);
+                return builder.regressor(1, PostTransform.NONE, null, producer);
         }
     }
 
@@ -206,12 +209,17 @@ public final class XgboostConverter {
         return out;
     }
 
-    private static float[] perClass(float[] base, int classes) {
-        if (base.length == classes) {
-            return base;
+    /** base_score in margin space, one value per output. */
+    private static float[] baseMargin(String objective, float[] baseScore, int outputs) {
+        float[] out = new float[outputs];
+        for (int c = 0; c < outputs; c++) {
+            float b = baseScore.length == outputs ? baseScore[c] : baseScore[0];
+            out[c] = switch (objective) {
+                case "binary:logistic", "reg:logistic", "binary:logitraw" -> logit(b);
+                case "count:poisson", "reg:gamma", "reg:tweedie" -> (float) Math.log(b);
+                default -> b;
+            };
         }
-        float[] out = new float[classes];
-        java.util.Arrays.fill(out, base[0]);
         return out;
     }
 

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(ControlPlaneBinaries.class) // must stay above @EnableKubeAPIServer: runs first
 @EnableKubeAPIServer(kubeAPIVersion = ControlPlaneBinaries.KUBERNETES_VERSION)
-class CrdSemanticsTest {
+class CrdSemanticsIT {
 
   private static final String NS = "default";
   private static final ResourceDefinitionContext WIDGETS = new ResourceDefinitionContext.Builder()

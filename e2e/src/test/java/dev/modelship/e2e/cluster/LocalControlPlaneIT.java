@@ -43,7 +43,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * The cluster lives in target/ so it never touches a developer's own ~/.modelship/cluster.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class LocalControlPlaneTest {
+class LocalControlPlaneIT {
 
   private static final Duration UP_TIMEOUT = Duration.ofMinutes(3);
   private static final Path SCRIPTS = ControlPlaneBinaries.clusterScripts();
@@ -58,6 +58,9 @@ class LocalControlPlaneTest {
   @BeforeAll
   static void up() throws Exception {
     ControlPlaneBinaries.requirePresent();
+    // A run that was killed before its @AfterAll leaves its processes; down.sh stops exactly those.
+    Result leftover = run(Duration.ofMinutes(1), "down.sh");
+    assertThat(leftover.exitCode).as("down.sh before up.sh failed:\n%s", leftover.output).isZero();
     Result up = run(UP_TIMEOUT, "up.sh");
     assertThat(up.exitCode).as("up.sh failed:\n%s", up.output).isZero();
     Path kubeconfig = Path.of(up.stdout.strip());

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the tests need, from the project's own files, on a fresh machine:
+# Debian packages, the pinned Python venv, and the Kubernetes control-plane binaries
+# built from the Go module proxy. Idempotent: a second run reuses what is there.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+
+step() { echo "setup: $*" >&2; }
+
+apt_packages=(openssl ca-certificates curl iproute2)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  step "installing Debian packages: ${missing[*]}"
+  if [[ $(id -u) -eq 0 ]]; then
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+step "Python venv (pinned requirements)"
+bash scripts/python-env.sh
+
+step "Kubernetes binaries from the Go module proxy"
+bash e2e/cluster/build.sh
+
+step "done"
