@@ -6,6 +6,8 @@
     python3 bench/bench.py small       # one row to digits_mlp at concurrency 1: p50/p99
     python3 bench/bench.py sweep       # batching settings: delay, max batch, workers
     python3 bench/bench.py peers       # MLServer side by side with ours, one run
+    python3 bench/bench.py paced       # digits_mlp, 1 connection at 200 req/s (hey): ours and MLServer
+    python3 bench/bench.py gc          # digits_mlp at c=1 under G1 / Serial / Parallel GC (the p99)
     python3 bench/bench.py coldstart   # process start -> /v2/health/ready 200, JVM flags
     python3 bench/bench.py all
 
@@ -167,7 +169,8 @@ def prepare():
 
 
 def body(name):
-    return os.path.join(OUT, "bodies", name + ".json")
+    """heavy_1 -> bodies/heavy_1.json; heavy_1.bin -> the binary-extension body."""
+    return os.path.join(OUT, "bodies", name if name.endswith(".bin") else name + ".json")
 
 
 # ---------------------------------------------------------------- processes
@@ -306,6 +309,9 @@ class Peer:
 def wrk(url, body_file, conc, secs):
     cmd = [WRK, "-t1", f"-c{conc}", f"-d{secs}s", "--timeout", "10s", "-s", os.path.join(BENCH, "server/post.lua"),
            url, "--", body_file]
+    if body_file.endswith(".bin"):
+        with open(body_file + ".hlen") as f:
+            cmd.append(f.read().strip())
     p = subprocess.run(cmd, capture_output=True, text=True, start_new_session=True)
     m = re.search(r"^RESULT (.*)$", p.stdout, re.M)
     if not m:
@@ -315,6 +321,16 @@ def wrk(url, body_file, conc, secs):
         k, v = kv.split("=")
         r[k] = float(v)
     return r
+
+
+def warm(target, body_file, conc, min_requests, max_secs):
+    """Load until the JIT had min_requests to work on (or max_secs passed): on a starved
+    machine a fixed time is not enough to reach steady state."""
+    t0 = time.monotonic()
+    done = 0
+    while done < min_requests and time.monotonic() - t0 < max_secs:
+        done += wrk(target.url, body_file, conc, 5)["requests"]
+    log(f"  warm-up: {done:.0f} requests in {time.monotonic() - t0:.0f} s")
 
 
 def measure(target, body_file, rows, conc, secs):
@@ -394,11 +410,12 @@ def bench_limit(a):
 
 def bench_ratio(a):
     """Server vs in-process on heavy_mlp with dynamic batching, at the same rows in flight."""
-    cases = [("heavy_1", 1, 32), ("heavy_1", 1, 64), ("heavy_8", 8, 4)]
+    cases = [("heavy_1", 1, 32), ("heavy_1.bin", 1, 32), ("heavy_1", 1, 64), ("heavy_8", 8, 4)]
     text = []
     with Server(HEAVY, a.port, intra=a.intra) as s:
         log("ratio: warming the server up")
-        wrk(s.url, body("heavy_1"), 32, a.warmup)
+        warm(s, body("heavy_1"), 32, a.warm_requests, a.warmup)
+        warm(s, body("heavy_1.bin"), 32, a.warm_requests // 4, a.warmup // 4)
         for name, rows, conc in cases:
             inflight = rows * conc
             limit_batch = min(inflight, int(BASE_BATCHING["max-batch-size"]))
@@ -430,7 +447,7 @@ def bench_small(a):
     rows = []
     for intra in a.small_intra:
         with Server(DIGITS, a.port, intra=intra) as s:
-            wrk(s.url, body("digits_1"), 1, a.warmup)
+            warm(s, body("digits_1"), 1, a.warm_requests, a.warmup)
             runs = []
             for rep in range(a.reps):
                 log(f"small intra={intra} rep {rep + 1}/{a.reps}")
@@ -454,44 +471,57 @@ SWEEP = [
     ({"max-batch-size": "8"}, "max batch 8"),
     ({"max-batch-size": "64"}, "max batch 64"),
     ({"workers": "2"}, "2 workers"),
+    ({"workers": "2", "max-batch-size": "64"}, "2 workers, max batch 64"),
 ]
 
 
 def bench_sweep(a):
-    """Batching settings, one changed at a time from the baseline, heavy_mlp at c=32 and c=1."""
-    rows = []
-    for change, label in SWEEP:
-        with Server(HEAVY, a.port, batching=change, intra=a.intra) as s:
+    """Batching settings, one changed at a time from the baseline, heavy_mlp at c=32 and c=1.
+
+    All servers run at once (idle ones cost nothing) and are measured round-robin, so a
+    change in the machine's load hits every setting alike instead of favouring the last."""
+    import contextlib
+    with contextlib.ExitStack() as stack:
+        servers = []
+        for i, (change, label) in enumerate(SWEEP):
+            s = stack.enter_context(Server(HEAVY, a.port + 20 + 2 * i, batching=change, intra=a.intra))
             log(f"sweep {label}: warm-up")
-            wrk(s.url, body("heavy_1"), 32, a.warmup)
-            hi, lo = [], []
-            for rep in range(a.reps):
+            warm(s, body("heavy_1"), 32, a.warm_requests, a.warmup)
+            servers.append((change, label, s, [], []))
+        for rep in range(a.reps):
+            for change, label, s, hi, lo in servers:
                 log(f"sweep {label} rep {rep + 1}/{a.reps}")
                 hi.append(measure(s, body("heavy_1"), 1, 32, a.secs))
                 lo.append(measure(s, body("heavy_1"), 1, 1, max(3, a.secs // 2)))
-            row = {"settings": dict(BASE_BATCHING, **change), "label": label, "intra": a.intra,
-                   "c32": {k: med([r.get(k) for r in hi]) for k in hi[0]},
-                   "c1": {k: med([r.get(k) for r in lo]) for k in lo[0]},
-                   "c32_rows": [round(r["rows_per_s"]) for r in hi], "load1s": [r["load1"] for r in hi]}
-            record("sweep", row)
-            rows.append([label, round(row["c32"]["rows_per_s"]), " / ".join(map(str, row["c32_rows"])),
-                         fmt(row["c32"]["p50_ms"]), fmt(row["c32"]["p99_ms"]), row["c32"].get("avg_batch"),
-                         fmt(row["c1"]["p50_ms"], 3), fmt(row["c1"]["p99_ms"], 3),
-                         " / ".join(map(str, row["load1s"]))])
+    rows = []
+    for change, label, s, hi, lo in servers:
+        row = {"settings": dict(BASE_BATCHING, **change), "label": label, "intra": a.intra,
+               "c32": {k: med([r.get(k) for r in hi]) for k in hi[0]},
+               "c1": {k: med([r.get(k) for r in lo]) for k in lo[0]},
+               "c32_rows": [round(r["rows_per_s"]) for r in hi], "load1s": [r["load1"] for r in hi]}
+        record("sweep", row)
+        rows.append([label, round(row["c32"]["rows_per_s"]), " / ".join(map(str, row["c32_rows"])),
+                     fmt(row["c32"]["p50_ms"]), fmt(row["c32"]["p99_ms"]), row["c32"].get("avg_batch"),
+                     fmt(row["c32"]["cpu_ms_per_row"], 3), fmt(row["c1"]["p50_ms"], 3), fmt(row["c1"]["p99_ms"], 3),
+                     " / ".join(map(str, row["load1s"]))])
     return md_table(["settings (else baseline)", "c=32 rows/s (median)", "rows/s per run", "c=32 p50 ms",
-                     "c=32 p99 ms", "avg batch", "c=1 p50 ms", "c=1 p99 ms", "load avg per run"], rows)
+                     "c=32 p99 ms", "avg batch", "c=32 server CPU ms/row", "c=1 p50 ms", "c=1 p99 ms",
+                     "load avg per run"], rows)
 
 
 def bench_peers(a):
     """Ours and MLServer, both started, loaded in turn with the same wrk settings."""
     cases = [(HEAVY, "heavy_1", 1, 32), (DIGITS, "digits_1", 1, 32), (DIGITS, "digits_1", 1, 1)]
+    if a.peer_cases:
+        cases = [c for c in cases if f"{c[1]}@{c[3]}" in a.peer_cases]
     text = []
     for model, name, rows, conc in cases:
-        with Server(model, a.port, intra=a.intra) as ours, Peer(model, a.port + 10, batching=a.peer_batching,
+        peer_batching = bool(a.peer_batching) if a.peer_batching in (0, 1) else conc > 1
+        with Server(model, a.port, intra=a.intra) as ours, Peer(model, a.port + 10, batching=peer_batching,
                                                                   intra=a.intra) as peer:
             log(f"peers {name} c={conc}: warm-up")
-            wrk(ours.url, body(name), conc, a.warmup)
-            wrk(peer.url, body(name), conc, a.warmup)
+            warm(ours, body(name), conc, a.warm_requests, a.warmup)
+            warm(peer, body(name), conc, a.warm_requests // 4, a.warmup // 2)
             o_runs, p_runs = [], []
             for rep in range(a.reps):
                 log(f"peers {name} c={conc} rep {rep + 1}/{a.reps}")
@@ -500,13 +530,14 @@ def bench_peers(a):
             o = {k: med([r.get(k) for r in o_runs]) for k in o_runs[0]}
             p = {k: med([r.get(k) for r in p_runs]) for k in p_runs[0]}
             row = {"model": os.path.basename(model), "body": name, "concurrency": conc, "intra": a.intra,
-                   "peer_batching": a.peer_batching, "ours": o, "mlserver": p,
+                   "peer_batching": peer_batching, "ours": o, "mlserver": p,
                    "throughput_x": o["rows_per_s"] / p["rows_per_s"], "p99_fraction": o["p99_ms"] / p["p99_ms"],
                    "ours_runs": [round(r["rows_per_s"]) for r in o_runs],
                    "mlserver_runs": [round(r["rows_per_s"]) for r in p_runs],
+                   "ours_p99s": [r["p99_ms"] for r in o_runs], "mlserver_p99s": [r["p99_ms"] for r in p_runs],
                    "load1s": [r["load1"] for r in o_runs + p_runs]}
             record("peers", row)
-            text.append([f"{os.path.basename(model)}, c={conc}", round(o["rows_per_s"]), round(p["rows_per_s"]),
+            text.append([f"{os.path.basename(model)}, c={conc}" + (", MLServer adaptive batching" if peer_batching else ""), round(o["rows_per_s"]), round(p["rows_per_s"]),
                          fmt(row["throughput_x"], 1) + "×", fmt(o["p50_ms"]), fmt(p["p50_ms"]), fmt(o["p99_ms"]),
                          fmt(p["p99_ms"]), fmt(row["p99_fraction"], 3), fmt(o["cpu_ms_per_row"], 3),
                          fmt(p["cpu_ms_per_row"], 3), " / ".join(map(str, row["ours_runs"])),
@@ -517,14 +548,112 @@ def bench_peers(a):
                      "ours errors", "MLServer errors"], text)
 
 
+HEY = os.environ.get("HEY", os.path.expanduser("~/go/bin/hey"))
+
+
+def hey_paced(url, body_file, rate, secs):
+    """One connection sending `rate` requests/s (hey -c 1 -q rate), latency of every request."""
+    cmd = [HEY, "-c", "1", "-q", str(rate), "-z", f"{secs}s", "-m", "POST", "-T", "application/json",
+           "-D", body_file, "-o", "csv", url]
+    load0 = load1()
+    p = subprocess.run(cmd, capture_output=True, text=True, start_new_session=True)
+    lat, errors = [], 0
+    for line in p.stdout.splitlines()[1:]:
+        f = line.split(",")
+        if len(f) < 7:
+            continue
+        lat.append(float(f[0]) * 1000)
+        if f[6] != "200":
+            errors += 1
+    lat.sort()
+    if not lat:
+        raise RuntimeError("hey failed: " + p.stderr)
+    return {"requests": len(lat), "rps": len(lat) / secs, "p50_ms": lat[len(lat) // 2],
+            "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))], "max_ms": lat[-1], "errors": errors,
+            "load1": max(load0, load1()), "cpu_pressure": pressure()}
+
+
+def bench_paced(a):
+    """Small requests at low load: one connection at a fixed rate (hey -q), ours and MLServer in turn."""
+    rows = []
+    with Server(DIGITS, a.port, intra=a.intra) as ours, Peer(DIGITS, a.port + 10, batching=False,
+                                                               intra=a.intra) as peer:
+        warm(ours, body("digits_1"), 1, a.warm_requests, a.warmup)
+        warm(peer, body("digits_1"), 1, a.warm_requests // 4, a.warmup // 2)
+        o_runs, p_runs = [], []
+        for rep in range(a.reps):
+            log(f"paced rep {rep + 1}/{a.reps}")
+            o_runs.append(hey_paced(ours.url, body("digits_1"), a.rate, a.secs))
+            p_runs.append(hey_paced(peer.url, body("digits_1"), a.rate, a.secs))
+    for who, runs in (("ours", o_runs), ("MLServer", p_runs)):
+        row = {"who": who, "rate": a.rate, **{k: med([r[k] for r in runs]) for k in runs[0]},
+               "p50s": [round(r["p50_ms"], 3) for r in runs], "p99s": [round(r["p99_ms"], 3) for r in runs],
+               "load1s": [r["load1"] for r in runs], "pressures": [r["cpu_pressure"] for r in runs]}
+        record("paced", row)
+        rows.append([who, round(row["rps"]), fmt(row["p50_ms"], 3), fmt(row["p99_ms"], 3),
+                     " / ".join(map(str, row["p50s"])), " / ".join(map(str, row["p99s"])), row["errors"],
+                     " / ".join(map(str, row["load1s"])), " / ".join(map(str, row["pressures"]))])
+    return md_table(["server", "req/s", "p50 ms", "p99 ms", "p50 per run", "p99 per run", "errors",
+                     "load per run", "CPU pressure % per run"], rows)
+
+
+GC_VARIANTS = [("G1 (default)", []), ("-XX:+UseSerialGC", ["-XX:+UseSerialGC"]),
+               ("-XX:+UseParallelGC", ["-XX:+UseParallelGC"])]
+
+
+def gc_pauses(logfile):
+    """(count, total ms) of the pauses in a -Xlog:gc log so far."""
+    n, total = 0, 0.0
+    with open(logfile) as f:
+        for line in f:
+            m = re.search(r"Pause.* ([0-9.]+)ms$", line.strip())
+            if m:
+                n += 1
+                total += float(m.group(1))
+    return n, total
+
+
+def bench_gc(a):
+    """1 row to digits_mlp at c=1 under three collectors, round-robin: does GC make the p99?"""
+    import contextlib
+    results = {label: [] for label, _ in GC_VARIANTS}
+    with contextlib.ExitStack() as stack:
+        servers = []
+        for i, (label, flags) in enumerate(GC_VARIANTS):
+            logf = os.path.join(OUT, f"gc-{i}.log")
+            s = stack.enter_context(Server(DIGITS, a.port + 60 + 2 * i, intra=a.intra,
+                                           jvm_flags=[*flags, f"-Xlog:gc:file={logf}"]))
+            warm(s, body("digits_1"), 1, a.warm_requests, a.warmup)
+            servers.append((label, s, logf))
+        for rep in range(a.reps):
+            for label, s, logf in servers:
+                log(f"gc {label} rep {rep + 1}/{a.reps}")
+                n0, t0 = gc_pauses(logf)
+                m = measure(s, body("digits_1"), 1, 1, a.secs)
+                n1, t1 = gc_pauses(logf)
+                m.update(gc_pauses=n1 - n0, gc_pause_ms=round(t1 - t0, 1))
+                results[label].append(m)
+    rows = []
+    for label, runs in results.items():
+        row = {"collector": label, **{k: med([r.get(k) for r in runs]) for k in runs[0]},
+               "p99s": [r["p99_ms"] for r in runs], "load1s": [r["load1"] for r in runs]}
+        record("gc", row)
+        rows.append([label, round(row["rps"]), fmt(row["p50_ms"], 3), fmt(row["p99_ms"], 3),
+                     " / ".join(fmt(x, 3) for x in row["p99s"]), row["gc_pauses"], row["gc_pause_ms"],
+                     " / ".join(map(str, row["load1s"]))])
+    return md_table(["collector", "req/s", "p50 ms", "p99 ms", "p99 per run", "GC pauses per 10 s run",
+                     "GC pause ms per run", "load per run"], rows)
+
+
 def cold_once(port, jvm_flags, model=DIGITS):
     cmd = server_cmd(model, port, intra=None, jvm_flags=jvm_flags)
     t0 = time.monotonic()
     proc = Proc(cmd, f"cold-{port}.log", cwd=SERVER_APP)
     ok = wait_ready(f"http://{HOST}:{port}/v2/health/ready", proc.p, secs=60, poll=0.005)
     dt = time.monotonic() - t0
+    cpu = proc_cpu(proc.pid)
     proc.stop()
-    return dt if ok else None
+    return (dt, cpu) if ok else (None, None)
 
 
 def bench_coldstart(a):
@@ -555,24 +684,31 @@ def bench_coldstart(a):
         variants = [v for v in variants if "AppCDS" not in v[0]]
     rows = []
     runs = {label: [] for label, _ in variants}
+    cpus = {label: [] for label, _ in variants}
     loads = {label: [] for label, _ in variants}
     for rep in range(a.cold_reps):
         for label, flags in variants:  # interleaved, so load drift hits every variant alike
             log(f"coldstart {label} rep {rep + 1}/{a.cold_reps}")
             loads[label].append(load1())
-            runs[label].append(cold_once(a.port, flags))
+            dt, cpu = cold_once(a.port, flags)
+            runs[label].append(dt)
+            cpus[label].append(cpu)
     for label, flags in variants:
         vals = [v for v in runs[label] if v is not None]
         row = {"variant": label, "flags": flags, "median_s": med(vals), "runs_s": runs[label],
-               "min_s": min(vals) if vals else None, "load1s": loads[label]}
+               "min_s": min(vals) if vals else None, "cpu_s": med(cpus[label]), "cpu_runs_s": cpus[label],
+               "load1s": loads[label]}
         record("coldstart", row)
         rows.append([label, fmt(row["median_s"], 3), fmt(row["min_s"], 3),
-                     " / ".join(fmt(v, 3) for v in runs[label]), " / ".join(map(str, loads[label]))])
-    return md_table(["JVM flags", "median s", "min s", "runs s", "load avg per run"], rows)
+                     " / ".join(fmt(v, 3) for v in runs[label]), fmt(row["cpu_s"], 2),
+                     " / ".join(map(str, loads[label]))])
+    return md_table(["JVM flags", "median s (start → ready)", "min s", "runs s", "CPU s to ready (median)",
+                     "load avg per run"], rows)
 
 
 BENCHES = {"limit": bench_limit, "ratio": bench_ratio, "small": bench_small, "sweep": bench_sweep,
-           "peers": bench_peers, "coldstart": bench_coldstart}
+           "peers": bench_peers, "paced": bench_paced, "gc": bench_gc,
+           "coldstart": bench_coldstart}
 
 
 def main():
@@ -580,15 +716,20 @@ def main():
     ap.add_argument("which", nargs="+", choices=[*BENCHES, "all"])
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--secs", type=int, default=10, help="seconds per wrk run")
-    ap.add_argument("--warmup", type=int, default=20, help="seconds of load before measuring (JIT)")
+    ap.add_argument("--warmup", type=int, default=60, help="most seconds of load before measuring (JIT)")
+    ap.add_argument("--warm-requests", type=int, default=30000, help="warm up until this many requests were served")
     ap.add_argument("--limit-secs", type=float, default=3.0)
     ap.add_argument("--limit-intra", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--intra", type=int, default=1, help="ONNX Runtime intra-op threads for server and limit")
     ap.add_argument("--small-intra", type=lambda s: None if s == "default" else int(s), nargs="+",
                     default=[1, None])
-    ap.add_argument("--peer-batching", type=int, default=1, help="MLServer adaptive batching on (1) or off (0)")
+    ap.add_argument("--peer-batching", type=int, default=-1,
+                    help="MLServer adaptive batching on (1), off (0), or on when concurrency > 1 (-1, default)")
+    ap.add_argument("--peer-cases", nargs="*", default=None,
+                    help="only these peer cases: heavy_1@32 digits_1@32 digits_1@1")
+    ap.add_argument("--rate", type=int, default=200, help="requests/s of the paced benchmark")
     ap.add_argument("--cold-reps", type=int, default=5)
-    ap.add_argument("--port", type=int, default=47810)
+    ap.add_argument("--port", type=int, default=31410)
     a = ap.parse_args()
     which = list(BENCHES) if "all" in a.which else a.which
     prepare()

@@ -20,6 +20,7 @@ python="${PYTHON:-python3}"
 requirements=(
   "$repo/examples/models/requirements.txt"
   "$repo/inference-server/src/test/python/requirements.txt"
+  "$repo/optimizer/src/test/python/requirements.txt"
 )
 
 log() { echo "python-env: $*" >&2; }

@@ -1,12 +1,19 @@
--- wrk script: POST one JSON body (file given after "--") on every request, and print
--- a machine-readable summary line at the end.
+-- wrk script: POST one body file (given after "--") on every request, and print a
+-- machine-readable summary line at the end.
 --   wrk -t1 -c32 -d10s -s bench/server/post.lua http://127.0.0.1:P/v2/models/M/infer -- body.json
+--   ... -- body.bin HEADER_LENGTH   (Triton binary tensor extension: the body is a JSON
+--                                    header of HEADER_LENGTH bytes followed by raw tensors)
 function init(args)
   local fh = assert(io.open(args[1], "rb"))
   wrk.method = "POST"
   wrk.body = fh:read("*a")
   fh:close()
-  wrk.headers["Content-Type"] = "application/json"
+  if args[2] then
+    wrk.headers["Content-Type"] = "application/octet-stream"
+    wrk.headers["Inference-Header-Content-Length"] = args[2]
+  else
+    wrk.headers["Content-Type"] = "application/json"
+  end
 end
 
 function done(summary, latency, requests)

@@ -73,6 +73,18 @@ def test_digits_match_scikit_learn(digits_rows, digits_expected, binary_in, bina
     np.testing.assert_allclose(got, probabilities, rtol=0, atol=1e-5)
 
 
+def test_request_level_binary_data_output(digits_rows, digits_expected):
+    """parameters.binary_data_output asks for every output in binary; the client reads them back."""
+    headers = {}
+    request = InferRequest(model_name=DIGITS, infer_inputs=[digits_input(digits_rows, True)],
+                           parameters={"binary_data_output": True})
+    response = call("infer", base_url(DIGITS), request, model_name=DIGITS, response_headers=headers)
+    assert int(headers["inference-header-content-length"]) > 0
+    out = by_name(response)
+    assert_output("label", out["label"].as_numpy(), digits_expected[0])
+    np.testing.assert_allclose(out["probabilities"].as_numpy(), digits_expected[1], rtol=0, atol=1e-5)
+
+
 def test_larger_batch_matches_onnxruntime_in_process(random_digit_rows, digits_reference):
     want_labels, want_probabilities = digits_reference(random_digit_rows)
     out = by_name(infer(DIGITS, [digits_input(random_digit_rows, True)]))

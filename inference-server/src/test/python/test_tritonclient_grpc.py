@@ -75,7 +75,7 @@ def test_larger_batch_matches_onnxruntime_in_process(random_digit_rows, digits_r
 
 def test_requested_output_subset(digits_rows, digits_expected):
     with client(DIGITS) as c:
-        result = c.infer(DIGITS, [digits_input(digits_rows)],
+        result = c.infer(DIGITS, [digits_input(digits_rows)], model_version="1",
                          outputs=[grpcclient.InferRequestedOutput("probabilities")])
     assert [o.name for o in result.get_response().outputs] == ["probabilities"]
     np.testing.assert_allclose(result.as_numpy("probabilities"), digits_expected[1], rtol=0, atol=1e-5)
@@ -133,6 +133,10 @@ def test_unknown_model_is_not_found_with_the_servers_message(digits_rows):
     with client(DIGITS) as c, pytest.raises(InferenceServerException) as err:
         c.get_model_metadata("no_such_model")
     assert err.value.status() == "StatusCode.NOT_FOUND"
+    with client(DIGITS) as c, pytest.raises(InferenceServerException) as err:
+        c.infer(DIGITS, [digits_input(digits_rows)], model_version="2")
+    assert err.value.status() == "StatusCode.NOT_FOUND"
+    assert "version" in err.value.message()
 
 
 def test_bad_shape_is_invalid_argument_naming_the_input():
@@ -152,3 +156,26 @@ def test_unknown_input_is_invalid_argument_and_server_keeps_serving(digits_rows,
         assert "pixels" in err.value.message()
         result = c.infer(DIGITS, [digits_input(digits_rows)])
     np.testing.assert_array_equal(result.as_numpy("label"), digits_expected[0])
+
+
+def test_non_utf8_bytes_are_kept_or_refused():
+    """BYTES are bytes, not text: an element that is not UTF-8 comes back unchanged, or is refused
+    with INVALID_ARGUMENT saying so. Altering it silently is wrong."""
+    model = types_model()
+    with client(model) as c:
+        meta = c.get_model_metadata(model)
+        inputs, sent = [], None
+        for spec in meta.inputs:
+            value = type_sample(spec.datatype, [2, 1])
+            if spec.datatype == "BYTES":
+                value = sent = np.array([[b"ok"], [b"\xc3\x28 broken \xff"]], dtype=np.object_)
+            inp = grpcclient.InferInput(spec.name, [2, 1], spec.datatype)
+            inp.set_data_from_numpy(value)
+            inputs.append(inp)
+        try:
+            result = c.infer(model, inputs, outputs=[grpcclient.InferRequestedOutput("y_BYTES")])
+        except InferenceServerException as refused:
+            assert refused.status() == "StatusCode.INVALID_ARGUMENT"
+            assert "UTF-8" in refused.message() or "utf-8" in refused.message()
+            return
+    assert_identity("BYTES", result.as_numpy("y_BYTES"), sent)

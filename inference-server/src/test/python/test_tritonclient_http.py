@@ -65,14 +65,15 @@ def test_digits_match_scikit_learn(digits_rows, digits_expected, binary_in, bina
 def test_larger_batch_matches_onnxruntime_in_process(random_digit_rows, digits_reference):
     want_labels, want_probabilities = digits_reference(random_digit_rows)
     with client(DIGITS) as c:
-        result = c.infer(DIGITS, [digits_input(random_digit_rows, True)])
+        # Request parameters the server does not use are accepted and ignored.
+        result = c.infer(DIGITS, [digits_input(random_digit_rows, True)], parameters={"note": "fuzz-free", "level": 2})
     assert_output("label", result.as_numpy("label"), want_labels)
     assert_output("probabilities", result.as_numpy("probabilities"), want_probabilities)
 
 
 def test_requested_output_subset(digits_rows, digits_expected):
     with client(DIGITS) as c:
-        result = c.infer(DIGITS, [digits_input(digits_rows, False)],
+        result = c.infer(DIGITS, [digits_input(digits_rows, False)], model_version="1",
                          outputs=[httpclient.InferRequestedOutput("label", binary_data=False)])
     assert [o["name"] for o in result.get_response()["outputs"]] == ["label"]
     np.testing.assert_array_equal(result.as_numpy("label"), digits_expected[0])
@@ -137,6 +138,10 @@ def test_unknown_model_is_404_with_the_servers_message(digits_rows):
     with client(DIGITS) as c, pytest.raises(InferenceServerException) as err:
         c.get_model_metadata("no_such_model")
     assert err.value.status() == "404"
+    with client(DIGITS) as c, pytest.raises(InferenceServerException) as err:
+        c.infer(DIGITS, [digits_input(digits_rows, False)], model_version="2")
+    assert err.value.status() == "404"
+    assert "version" in err.value.message()
 
 
 @pytest.mark.parametrize("binary", [False, True], ids=["json", "binary"])

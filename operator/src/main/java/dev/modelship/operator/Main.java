@@ -1,6 +1,7 @@
 package dev.modelship.operator;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.modelship.operator.dependents.ServiceMonitorDependent;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
@@ -54,10 +55,17 @@ public final class Main {
         http.stop(0);
       }
     }, "modelship-shutdown"));
-    LOG.info("starting: namespaces={}, leaderElection={}, artifact claim={}, inference image={}, optimizer image={}",
-        config.namespaces().isEmpty() ? "all" : config.namespaces(), config.leaderElection(),
-        config.artifactClaim(), config.inferenceServerImage(), config.optimizerImage());
-    operator.start();
+    LOG.info("starting: namespaces={}, leaderElection={}, artifact claim={}, inference image={}, optimizer image={},"
+        + " ServiceMonitors={}", config.namespaces().isEmpty() ? "all" : config.namespaces(), config.leaderElection(),
+        config.artifactClaim(), config.inferenceServerImage(), config.optimizerImage(),
+        ServiceMonitorDependent.CrdInstalled.present() ? "on" : "off (CRD not installed at start)");
+    try {
+      operator.start();
+    } catch (RuntimeException e) {
+      // Without this the metrics server's thread would keep a process alive that reconciles nothing.
+      LOG.error("could not start: {}", e.getMessage(), e);
+      System.exit(1);
+    }
   }
 
   private static HttpServer serveMetrics(int port, PrometheusMeterRegistry registry, Operator operator)

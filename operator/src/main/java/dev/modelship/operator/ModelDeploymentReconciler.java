@@ -17,6 +17,7 @@ import dev.modelship.operator.dependents.DisruptionBudgetDependent;
 import dev.modelship.operator.dependents.InferenceDeploymentDependent;
 import dev.modelship.operator.dependents.InferenceServiceDependent;
 import dev.modelship.operator.dependents.ReconcileInputs;
+import dev.modelship.operator.dependents.ServiceMonitorDependent;
 import dev.modelship.operator.desired.ArtifactJobBuilder;
 import dev.modelship.operator.status.ArtifactObserver;
 import dev.modelship.operator.status.ArtifactState;
@@ -65,7 +66,9 @@ import org.slf4j.LoggerFactory;
     @Dependent(name = "autoscaler", type = AutoscalerDependent.class,
         reconcilePrecondition = AutoscalerDependent.AutoscalingRequested.class),
     @Dependent(name = "disruption-budget", type = DisruptionBudgetDependent.class,
-        reconcilePrecondition = DisruptionBudgetDependent.MoreThanOneReplica.class)
+        reconcilePrecondition = DisruptionBudgetDependent.MoreThanOneReplica.class),
+    @Dependent(name = "service-monitor", type = ServiceMonitorDependent.class,
+        activationCondition = ServiceMonitorDependent.CrdInstalled.class)
 })
 @ControllerConfiguration(name = ModelDeploymentReconciler.NAME)
 public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, ContextInitializer<ModelDeployment> {
@@ -143,7 +146,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
   @Override
   public ErrorStatusUpdateControl<ModelDeployment> updateErrorStatus(ModelDeployment md,
       Context<ModelDeployment> context, Exception e) {
-    if (e instanceof KubernetesClientException k && k.getCode() == 409) {
+    if (isConflict(e)) {
       // A write raced with another change (often our own status patch not yet in the cache): the
       // retry sees the fresh object, so there is nothing to tell the user.
       LOG.debug("{}/{}: conflict, retrying: {}", md.getMetadata().getNamespace(), md.getMetadata().getName(), e.getMessage());
@@ -164,6 +167,21 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     status.conditions = Conditions.put(status.conditions, failed, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
     md.setStatus(status);
     return ErrorStatusUpdateControl.patchStatus(md);
+  }
+
+  /** Whether a 409 Conflict from the API server is behind the failure (dependents wrap it). */
+  static boolean isConflict(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof KubernetesClientException k && k.getCode() == 409) {
+        return true;
+      }
+      if (t instanceof io.javaoperatorsdk.operator.AggregatedOperatorException a
+          && !a.getAggregatedExceptions().isEmpty()
+          && a.getAggregatedExceptions().values().stream().allMatch(ModelDeploymentReconciler::isConflict)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static List<Pod> pods(Context<ModelDeployment> context, String component) {
@@ -190,21 +208,12 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
           + " (the artifact store) does not exist in namespace " + ns
           + "; create it (ReadWriteMany, so the build Job and every serving pod can mount it)");
     }
-    String claim = sourceClaim(md.getSpec().model.uri);
+    String claim = ArtifactJobBuilder.sourceClaim(md.getSpec().model.uri);
     if (claim != null && client.persistentVolumeClaims().inNamespace(ns).withName(claim).get() == null) {
       return new PreconditionProblem("SourceClaimNotFound", "PersistentVolumeClaim " + claim
           + " named in spec.model.uri does not exist in namespace " + ns);
     }
     return null;
-  }
-
-  private static String sourceClaim(String uri) {
-    if (!uri.startsWith("pvc://")) {
-      return null;
-    }
-    String rest = uri.substring("pvc://".length());
-    int slash = rest.indexOf('/');
-    return slash > 0 ? rest.substring(0, slash) : null;
   }
 
   /** A Warning Event when a condition turns to a failure, once per new reason, so users see it in kubectl describe. */

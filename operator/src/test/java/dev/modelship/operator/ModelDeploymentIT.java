@@ -46,13 +46,17 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The operator, running in this JVM, against a real kube-apiserver and etcd (fabric8 kube-api-test,
  * binaries in ~/.kubeapitest, built by e2e/cluster). No kubelet or controller-manager runs, so the
  * test writes the Job, pod and Deployment status those would write.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ModelDeploymentIT {
 
   static final String K8S_VERSION = "1.34.4";
@@ -80,7 +84,12 @@ class ModelDeploymentIT {
         .withOfflineMode(true)
         .withUpdateKubeConfig(false)
         .build());
-    apiServer.start();
+    try {
+      apiServer.start();
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("kube-apiserver/etcd " + K8S_VERSION + " are needed in "
+          + "${KUBE_API_TEST_DIR:-~/.kubeapitest}/k8s/" + K8S_VERSION + "-linux-amd64/: run e2e/cluster/build.sh", e);
+    }
     client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(apiServer.getKubeConfigYaml())).build();
     operatorClient = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(apiServer.getKubeConfigYaml()))
         .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("count-writes", new Interceptor() {
@@ -99,6 +108,12 @@ class ModelDeploymentIT {
         .withName("modeldeployments.modelship.dev").get().getStatus().getConditions().stream()
         .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
     operator = startOperator();
+  }
+
+  static io.fabric8.kubernetes.client.dsl.MixedOperation<GenericKubernetesResource,
+      io.fabric8.kubernetes.api.model.GenericKubernetesResourceList,
+      io.fabric8.kubernetes.client.dsl.Resource<GenericKubernetesResource>> serviceMonitors() {
+    return client.genericKubernetesResources("monitoring.coreos.com/v1", "ServiceMonitor");
   }
 
   static Operator startOperator() {
@@ -325,7 +340,6 @@ class ModelDeploymentIT {
     setDeploymentStatusWhenPresent("steady", digest, 3);
     awaitCondition("steady", "Ready", "True", "MinimumReplicasAvailable");
     Thread.sleep(2000); // let the last status patch settle before taking the snapshot
-    Map<String, String> before = resourceVersions();
     int writesBefore = operatorWrites.size();
     // The counter sees the operator's writes: it created the Job, Deployment, Service and status.
     assertThat(operatorWrites).anyMatch(w -> w.contains("/namespaces/" + ns + "/jobs"));
@@ -335,14 +349,13 @@ class ModelDeploymentIT {
     anyPod.getMetadata().setAnnotations(Map.of("touched-by-test", "yes"));
     client.pods().inNamespace(ns).resource(anyPod).update();
     Thread.sleep(3000);
+    Map<String, String> before = resourceVersions();
     // A full resync: a fresh operator lists everything and reconciles every resource once.
     operator.stop();
     operator = startOperator();
     Thread.sleep(8000);
 
     assertThat(operatorWrites.subList(writesBefore, operatorWrites.size())).as("requests other than GET").isEmpty();
-    before.put("Pod/" + anyPod.getMetadata().getName(),
-        client.pods().inNamespace(ns).withName(anyPod.getMetadata().getName()).get().getMetadata().getResourceVersion());
     assertThat(resourceVersions()).isEqualTo(before);
   }
 
@@ -380,6 +393,48 @@ class ModelDeploymentIT {
         metadata: {name: a-model-deployment-name-that-is-far-too-long}
         spec: {model: {uri: "s3://b/k"}}
         """, "metadata.name must be a DNS-1035 label of at most 40 characters");
+  }
+
+  @Test
+  @Order(Integer.MAX_VALUE) // last: every other test runs without the CRD, as most clusters are
+  void aServiceMonitorAppearsOnceThePrometheusOperatorsCrdIsInstalled() {
+    // The Prometheus Operator's CRD, reduced to what the API server needs, so the optional
+    // ServiceMonitor dependent switches on.
+    client.resource(Serialization.unmarshal("""
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata: {name: servicemonitors.monitoring.coreos.com}
+        spec:
+          group: monitoring.coreos.com
+          scope: Namespaced
+          names: {kind: ServiceMonitor, listKind: ServiceMonitorList, plural: servicemonitors, singular: servicemonitor}
+          versions:
+            - name: v1
+              served: true
+              storage: true
+              schema:
+                openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+        """, io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class)).serverSideApply();
+    await().atMost(WAIT).until(() -> client.apiextensions().v1().customResourceDefinitions()
+        .withName("servicemonitors.monitoring.coreos.com").get().getStatus().getConditions().stream()
+        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
+    apply("""
+        apiVersion: modelship.dev/v1alpha1
+        kind: ModelDeployment
+        metadata: {name: watched}
+        spec:
+          model: {uri: "https://models.example/w.onnx"}
+        """);
+    awaitCondition("watched", "ArtifactReady", "False", "Building");
+    assertThat(serviceMonitors().inNamespace(ns).withName("watched").get()).isNull();
+    // The CRD is looked for when the operator starts.
+    operator.stop();
+    operator = startOperator();
+    GenericKubernetesResource monitor = await().atMost(WAIT)
+        .until(() -> serviceMonitors().inNamespace(ns).withName("watched").get(), x -> x != null);
+    assertThat(monitor.<String>get("spec", "endpoints", 0, "port")).isEqualTo("metrics");
+    assertThat(monitor.<Map<String, String>>get("spec", "selector", "matchLabels"))
+        .containsEntry("modelship.dev/model-deployment", "watched");
   }
 
   @Test
@@ -534,6 +589,11 @@ class ModelDeploymentIT {
     client.apps().deployments().inNamespace(ns).resource(d).updateStatus();
   }
 
+  List<GenericKubernetesResource> serviceMonitorsIfInstalled() {
+    return client.apiextensions().v1().customResourceDefinitions().withName("servicemonitors.monitoring.coreos.com").get() == null
+        ? List.of() : serviceMonitors().inNamespace(ns).list().getItems();
+  }
+
   List<Pod> terminatedPodsOf(String md) {
     return client.pods().inNamespace(ns).withLabel("modelship.dev/model-deployment", md).list().getItems();
   }
@@ -549,9 +609,10 @@ class ModelDeploymentIT {
             client.policy().v1().podDisruptionBudget().inNamespace(ns).list().getItems(),
             client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(ns).list().getItems(),
             client.v1().events().inNamespace(ns).list().getItems(),
+            serviceMonitorsIfInstalled(),
             client.pods().inNamespace(ns).list().getItems())
         .flatMap(List::stream)
-        .forEach(o -> rv.put(o.getClass().getSimpleName() + "/" + o.getMetadata().getName(), o.getMetadata().getResourceVersion()));
+        .forEach(o -> rv.put(o.getClass().getSimpleName() + "/" + o.getKind() + "/" + o.getMetadata().getName(), o.getMetadata().getResourceVersion()));
     return rv.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> a, TreeMap::new));
   }
 }

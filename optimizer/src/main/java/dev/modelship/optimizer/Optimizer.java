@@ -90,9 +90,14 @@ public final class Optimizer {
             Manifest.Validation validation = null;
             if (request.samples() > 0) {
                 long tv = System.nanoTime();
-                SampleSet samples = request.sampleFile() != null
-                        ? SampleSet.readV2(request.sampleFile(), request.samples())
-                        : SampleSet.generate(signature, request.samples(), SAMPLE_SEED);
+                SampleSet samples;
+                if (request.sampleFile() == null) {
+                    samples = SampleSet.generate(signature, request.samples(), SAMPLE_SEED);
+                } else if (request.sampleFile().toString().endsWith(".npy")) {
+                    samples = SampleSet.readNpy(request.sampleFile(), signature, request.samples());
+                } else {
+                    samples = SampleSet.readV2(request.sampleFile(), request.samples());
+                }
                 String ref = format == ModelFormat.ONNX ? "source model" : "converted model before passes";
                 validation = Validator.compare(ref, reference, current, samples);
                 Map<String, Double> gates = new LinkedHashMap<>();
@@ -119,6 +124,9 @@ public final class Optimizer {
                 }
             }
 
+            if (validation == null) {
+                Validator.checkLoads(current);
+            }
             String file = ort != null ? "model.ort" : "model.onnx";
             Manifest manifest = new Manifest(Manifest.SCHEMA_VERSION, digest, VERSION,
                     Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),

@@ -74,6 +74,15 @@ public final class Fixtures {
         return out;
     }
 
+    /**
+     * The tolerance for a tree model's output: 1e-5, or half a float32 step where that is
+     * larger (the ONNX tree operators output float32, so above ~168 the nearest float32 to
+     * LightGBM's float64 prediction can be more than 1e-5 away).
+     */
+    public static double treeTolerance(double expected) {
+        return Math.max(1e-5, Math.ulp((float) expected) / 2.0);
+    }
+
     /** Runs a model in a real ONNX Runtime session and returns every output. */
     public static Map<String, Object> run(ModelProto model, String input, float[][] x) {
         return run(model.toByteArray(), input, x);
@@ -81,7 +90,19 @@ public final class Fixtures {
 
     public static Map<String, Object> run(byte[] model, String input, float[][] x) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession s = env.createSession(model, new OrtSession.SessionOptions());
+        // One thread: with more, ONNX Runtime splits a batch's trees across threads and merges
+        // the partial sums, which rounds float32 sums in another order than the libraries do.
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(1);
+            return run(env, model, options, input, x);
+        } catch (OrtException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Map<String, Object> run(OrtEnvironment env, byte[] model, OrtSession.SessionOptions options,
+                                           String input, float[][] x) {
+        try (OrtSession s = env.createSession(model, options);
              OnnxTensor t = OnnxTensor.createTensor(env, x);
              OrtSession.Result r = s.run(Map.of(input, t))) {
             Map<String, Object> out = new java.util.LinkedHashMap<>();

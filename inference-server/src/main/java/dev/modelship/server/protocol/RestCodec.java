@@ -64,7 +64,8 @@ public final class RestCodec {
         } catch (JsonProcessingException e) {
             throw InferenceException.badRequest("malformed JSON: %s", e.getOriginalMessage());
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            // Reading a byte array fails only on undecodable text (CharConversionException).
+            throw InferenceException.badRequest("malformed JSON: %s", e.getMessage());
         }
         if (root == null || !root.isObject()) {
             throw InferenceException.badRequest("the request body must be a JSON object");

@@ -231,7 +231,7 @@ public final class ArtifactJobBuilder {
   }
 
   /** The claim of a pvc://claim/path source, or null for other schemes. */
-  static String sourceClaim(String uri) {
+  public static String sourceClaim(String uri) {
     if (uri == null || !uri.startsWith("pvc://")) {
       return null;
     }

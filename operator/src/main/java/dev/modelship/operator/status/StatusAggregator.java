@@ -14,15 +14,17 @@ import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /** The one place status is computed: from the spec and what the owned objects report. Pure. */
 public final class StatusAggregator {
 
   /** Ready=False reasons that mean something is broken rather than on its way. */
-  public static final java.util.Set<String> READY_FAILURES = java.util.Set.of(
+  public static final Set<String> READY_FAILURES = Set.of(
       "CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "InvalidImageName",
       "CreateContainerConfigError", "CreateContainerError", "RunContainerError", "Unschedulable",
       "ProgressDeadlineExceeded");
@@ -124,7 +126,6 @@ public final class StatusAggregator {
 
   /** Whether two statuses say the same thing, so an unchanged status is not written. */
   public static boolean same(ModelDeploymentStatus a, ModelDeploymentStatus b) {
-    var json = io.fabric8.kubernetes.client.utils.Serialization.jsonMapper();
-    return Objects.equals(json.valueToTree(a), json.valueToTree(b));
+    return Objects.equals(Serialization.jsonMapper().valueToTree(a), Serialization.jsonMapper().valueToTree(b));
   }
 }

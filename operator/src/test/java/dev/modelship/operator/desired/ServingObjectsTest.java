@@ -60,4 +60,16 @@ class ServingObjectsTest {
     assertThat(pdb.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
     assertThat(pdb.getSpec().getSelector().getMatchLabels()).isEqualTo(SELECTOR);
   }
+
+  @Test
+  void serviceMonitorScrapesTheMetricsPortOfTheService() {
+    var sm = ServiceMonitorBuilder.build(TestResources.fraudXgb());
+    assertThat(sm.getApiVersion()).isEqualTo("monitoring.coreos.com/v1");
+    assertThat(sm.getKind()).isEqualTo("ServiceMonitor");
+    assertThat(sm.getSpec().getSelector().getMatchLabels()).isEqualTo(SELECTOR);
+    assertThat(sm.getSpec().getEndpoints()).singleElement().satisfies(e -> {
+      assertThat(e.getPort()).isEqualTo("metrics");
+      assertThat(e.getPath()).isEqualTo("/metrics");
+    });
+  }
 }

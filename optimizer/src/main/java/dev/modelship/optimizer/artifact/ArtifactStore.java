@@ -63,8 +63,14 @@ public final class ArtifactStore {
             tmp = Files.createTempDirectory(root, ".tmp-" + ArtifactDigest.directoryName(digest).substring(0, 12) + "-");
             Files.write(tmp.resolve(modelFile), model);
             JSON.writeValue(tmp.resolve(Manifest.FILE).toFile(), manifest);
+            if (existing(digest).isPresent()) {
+                // Another builder finished the same digest meanwhile; theirs is equally good and
+                // may already be served, so it stays.
+                deleteQuietly(tmp);
+                return target;
+            }
             if (Files.exists(target)) {
-                // A stale or damaged directory from an earlier run: replace it, never merge.
+                // A damaged directory (no manifest, or a model whose sha256 is wrong): replace it.
                 deleteTree(target);
             }
             try {

@@ -42,7 +42,8 @@ final class OptimizeCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--pass", paramLabel = "name[:k=v,...]",
-            description = "a pass, in order; repeatable. Passes: graph-optimize, quantize-dynamic, ort-format")
+            description = "a pass, in order; repeatable. Passes: graph-optimize, quantize-dynamic, float16, prune,"
+                    + " ort-format")
     List<String> passes = new ArrayList<>();
 
     @Option(names = "--format", description = "onnx, xgboost or lightgbm (default: detected)")
@@ -54,7 +55,8 @@ final class OptimizeCommand implements Callable<Integer> {
     @Option(names = "--samples", defaultValue = "64", description = "validation samples (0: skip; default ${DEFAULT-VALUE})")
     int samples;
 
-    @Option(names = "--sample-file", description = "validation inputs as a V2 inference request JSON")
+    @Option(names = "--sample-file", description = "validation inputs: a V2 inference request JSON, or a .npy array for a single-input model"
+                    + " (rows on dimension 0)")
     Path sampleFile;
 
     @Option(names = "--max-abs-error", description = "gate: fail when the max absolute error is larger")

@@ -124,12 +124,15 @@ final class Float16Pass implements Pass {
         List<NodeProto> nodes = new ArrayList<>();
         Map<String, String> casts = new HashMap<>();
         int blockedCount = 0;
+        int halfNodes = 0;
         for (NodeProto n : graph.getNodeList()) {
             boolean block = blocked(n);
             blockedCount += block ? 1 : 0;
             int want = block ? F32 : F16;
             NodeProto.Builder b = n.toBuilder();
-            for (int i = 0; i < n.getInputCount(); i++) {
+            // A Cast takes any input type: it needs no Cast in front (Cast-to-float becomes Cast-to-half).
+            boolean anyInput = n.getOpType().equals("Cast") && n.getDomain().isEmpty();
+            for (int i = 0; i < n.getInputCount() && !anyInput; i++) {
                 String in = n.getInput(i);
                 Integer has = now.get(in);
                 if (has != null && has != want) {
@@ -142,6 +145,7 @@ final class Float16Pass implements Pass {
             for (String out : n.getOutputList()) {
                 if (type.getOrDefault(out, 0) == F32) {
                     now.put(out, want);
+                    halfNodes += block ? 0 : 1;
                 }
             }
             nodes.add(b.build());
@@ -177,8 +181,8 @@ final class Float16Pass implements Pass {
         if (clamped > 0) {
             notes.add(clamped + " weight value(s) beyond ±65504 clamped");
         }
-        if (converted == 0 && blockedCount == graph.getNodeCount()) {
-            notes.add("every node is on the block list: nothing runs in float16 (tree models stay float32)");
+        if (halfNodes == 0) {
+            notes.add("no node would compute in float16 (block list, or no float math): model unchanged");
             return Result.onnx(model, notes);
         }
         return Result.onnx(model.toBuilder().setGraph(g).build(), notes);

@@ -103,6 +103,33 @@ public record SampleSet(String from, List<Map<String, Sample>> samples) {
         return new SampleSet(file.getFileName().toString(), samples);
     }
 
+    /** Reads a .npy array for a single-input model: rows on dimension 0, the model's datatype. */
+    public static SampleSet readNpy(Path file, Signature signature, int limit) {
+        if (signature.inputs().size() != 1) {
+            throw OptimizerException.usage("a .npy sample file fits a model with one input; this one has "
+                    + signature.inputs().size() + ": give a V2 request JSON instead");
+        }
+        NpyArray array;
+        try {
+            array = NpyArray.read(file);
+        } catch (IOException e) {
+            throw OptimizerException.usage("cannot read sample file: " + e.getMessage());
+        }
+        if (array.shape().length == 0 || array.shape()[0] == 0) {
+            throw OptimizerException.usage("sample file " + file + " holds no rows");
+        }
+        Signature.Tensor input = signature.inputs().get(0);
+        long[] rowShape = array.shape().clone();
+        rowShape[0] = 1;
+        int per = (int) (array.values().length / array.shape()[0]);
+        List<Map<String, Sample>> samples = new ArrayList<>();
+        for (int r = 0; r < Math.min(array.shape()[0], limit); r++) {
+            double[] v = Arrays.copyOfRange(array.values(), r * per, (r + 1) * per);
+            samples.add(Map.of(input.name(), new Sample(input.datatype(), rowShape, v)));
+        }
+        return new SampleSet(file.getFileName().toString(), samples);
+    }
+
     private static void flatten(JsonNode node, List<Double> out) {
         if (node.isArray()) {
             node.forEach(n -> flatten(n, out));

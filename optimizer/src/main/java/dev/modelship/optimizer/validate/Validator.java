@@ -94,6 +94,17 @@ public final class Validator {
         }
     }
 
+    /** Loads a model in ONNX Runtime once: an artifact the server cannot load is a bad model. */
+    public static void checkLoads(byte[] model) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+             OrtSession ignored = env.createSession(model, options)) {
+            // loaded
+        } catch (OrtException e) {
+            throw OptimizerException.badModel("ONNX Runtime cannot load the model: " + e.getMessage());
+        }
+    }
+
     private static void warmUp(OrtEnvironment env, OrtSession a, OrtSession b, Map<String, Sample> in)
             throws OrtException {
         for (int i = 0; i < WARMUP; i++) {

@@ -136,6 +136,32 @@ class OptimizeCommandTest {
     }
 
     @Test
+    void validatesOnTheUsersOwnSamples() throws Exception {
+        Path out = tmp.resolve("a");
+        // A .npy array of 200 rows (40 with NaN) for a single-input model.
+        assertThat(run("optimize", "../examples/models/trees/lgb_binary.txt", "--out", out.toString(),
+                "--sample-file", "../examples/models/trees/lgb_binary.inputs.npy", "--samples", "500",
+                "--pass", "graph-optimize")).isZero();
+        JsonNode v = summary().get("validation");
+        assertThat(v.get("samplesFrom").asText()).isEqualTo("lgb_binary.inputs.npy");
+        assertThat(v.get("samples").asInt()).isEqualTo(200);
+        assertThat(v.get("maxAbsError").asDouble()).isZero();
+
+        // A V2 inference request (3 rows).
+        assertThat(run("optimize", "../examples/models/digits_mlp.onnx", "--out", out.toString(),
+                "--sample-file", "../examples/models/digits_mlp.request.json", "--pass", "quantize-dynamic")).isZero();
+        v = summary().get("validation");
+        assertThat(v.get("samplesFrom").asText()).isEqualTo("digits_mlp.request.json");
+        assertThat(v.get("samples").asInt()).isEqualTo(3);
+
+        Path bad = tmp.resolve("bad.npy");
+        Files.write(bad, new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 10, 0, '{'});
+        assertThat(run("optimize", "../examples/models/digits_mlp.onnx", "--out", out.toString(),
+                "--sample-file", bad.toString())).isEqualTo(2);
+        assertThat(summary().get("error").asText()).contains("cannot read sample file");
+    }
+
+    @Test
     void aFailedGateWritesNothingAndLeavesThePreviousArtifact() throws Exception {
         Path out = tmp.resolve("a");
         String source = Fixtures.path("digits_mlp.onnx").toString();
@@ -198,6 +224,14 @@ class OptimizeCommandTest {
         Files.write(nanWeights, model.build().toByteArray());
         assertThat(run("optimize", nanWeights.toString(), "--out", out.toString())).isEqualTo(4);
         assertThat(summary().get("error").asText()).contains("'coefficient'").contains("NaN");
+
+        // Valid protobuf, but an op no runtime knows: refused even without validation samples.
+        Path unknownOp = tmp.resolve("unknown-op.onnx");
+        var m2 = dev.modelship.optimizer.onnx.OnnxModels.parse(onnx).toBuilder();
+        m2.getGraphBuilder().getNodeBuilder(3).setOpType("NoSuchRelu");
+        Files.write(unknownOp, m2.build().toByteArray());
+        assertThat(run("optimize", unknownOp.toString(), "--out", out.toString(), "--samples", "0")).isEqualTo(4);
+        assertThat(summary().get("error").asText()).contains("ONNX Runtime cannot load").contains("NoSuchRelu");
 
         assertThat(artifacts(out)).isEmpty();
     }

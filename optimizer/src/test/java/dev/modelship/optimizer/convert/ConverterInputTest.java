@@ -24,6 +24,12 @@ class ConverterInputTest {
     }
 
     @Test
+    void ubjsonAndJsonOfOneBoosterConvertToTheSameModel() {
+        assertThat(XgboostConverter.convert(Fixtures.bytes("xgb_multi_softmax.ubj")))
+                .isEqualTo(XgboostConverter.convert(Fixtures.bytes("xgb_multi_softmax.json")));
+    }
+
+    @Test
     void truncatedOrForeignFilesAreRefusedWithAReason() {
         byte[] lgb = Fixtures.bytes("lgb_binary.txt");
         assertThatThrownBy(() -> LightgbmConverter.convert(Arrays.copyOf(lgb, lgb.length / 3)))
@@ -31,8 +37,9 @@ class ConverterInputTest {
         byte[] xgb = Fixtures.bytes("xgb_regression.json");
         assertThatThrownBy(() -> XgboostConverter.convert(Arrays.copyOf(xgb, xgb.length / 2)))
                 .isInstanceOf(OptimizerException.class).hasMessageContaining("not a JSON document");
-        assertThatThrownBy(() -> XgboostConverter.convert(Fixtures.bytes("xgb_multi_softmax.ubj")))
-                .hasMessageContaining("UBJSON");
+        byte[] ubj = Fixtures.bytes("xgb_multi_softmax.ubj");
+        assertThatThrownBy(() -> XgboostConverter.convert(Arrays.copyOf(ubj, ubj.length - 7)))
+                .hasMessageContaining("UBJSON document is truncated");
         String gblinear = new String(xgb, StandardCharsets.UTF_8).replace("\"name\": \"gbtree\"", "\"name\": \"gblinear\"")
                 .replace("\"name\":\"gbtree\"", "\"name\":\"gblinear\"");
         assertThatThrownBy(() -> XgboostConverter.convert(gblinear.getBytes(StandardCharsets.UTF_8)))

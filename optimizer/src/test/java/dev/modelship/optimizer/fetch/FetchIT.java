@@ -67,7 +67,10 @@ class FetchIT {
     }
 
     private static void startMoto() throws Exception {
-        String exe = System.getenv().getOrDefault("MODELSHIP_MOTO_SERVER", "moto_server");
+        // $MODELSHIP_MOTO_SERVER, else the project venv's (scripts/python-env.sh), else the PATH's.
+        Path venvMoto = Path.of("..", ".venv", "bin", "moto_server");
+        String exe = System.getenv().getOrDefault("MODELSHIP_MOTO_SERVER",
+                Files.isExecutable(venvMoto) ? venvMoto.toString() : "moto_server");
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * XGBoost's JSON model format → ONNX tree ensemble.
+ * XGBoost's JSON (or UBJSON) model format → ONNX tree ensemble.
  *
  * <p>XGBoost sends a row left when {@code x < split_condition} (float32 compare) and a
  * missing value (NaN) to the side {@code default_left} names; a leaf's value is stored in
@@ -40,14 +40,12 @@ public final class XgboostConverter {
     }
 
     public static ModelProto convert(byte[] bytes) {
-        if (bytes.length > 0 && bytes[0] == '{' && bytes.length > 1 && bytes[1] != '"' && !Character.isWhitespace(bytes[1])
-                && bytes[1] != '}') {
-            throw OptimizerException.badModel("this looks like XGBoost's binary UBJSON format, which is not"
-                    + " supported yet: save the model with booster.save_model('model.json')");
-        }
         JsonNode root;
         try {
-            root = JSON.readTree(bytes);
+            // UBJSON (.ubj) also opens with '{', followed by a length marker instead of '"'.
+            boolean ubjson = bytes.length > 1 && bytes[0] == '{' && bytes[1] != '"' && bytes[1] != '}'
+                    && !Character.isWhitespace(bytes[1]);
+            root = ubjson ? Ubjson.parse(bytes) : JSON.readTree(bytes);
         } catch (JsonProcessingException e) {
             throw OptimizerException.badModel("not a JSON document: " + e.getOriginalMessage());
         } catch (IOException e) {

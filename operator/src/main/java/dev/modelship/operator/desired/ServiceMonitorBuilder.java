@@ -1,0 +1,28 @@
+package dev.modelship.operator.desired;
+
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.COMPONENT_INFERENCE_SERVER;
+
+import dev.modelship.operator.api.v1alpha1.ModelDeployment;
+import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
+
+/** A Prometheus Operator ServiceMonitor that scrapes the Service's metrics port. */
+public final class ServiceMonitorBuilder {
+
+  public static final String CRD_NAME = "servicemonitors.monitoring.coreos.com";
+
+  private ServiceMonitorBuilder() {}
+
+  public static ServiceMonitor build(ModelDeployment md) {
+    return new io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitorBuilder()
+        .withNewMetadata()
+          .withName(md.getMetadata().getName())
+          .withNamespace(md.getMetadata().getNamespace())
+          .withLabels(ModelLabels.of(md, COMPONENT_INFERENCE_SERVER))
+        .endMetadata()
+        .withNewSpec()
+          .withNewSelector().withMatchLabels(ModelLabels.selector(md, COMPONENT_INFERENCE_SERVER)).endSelector()
+          .addNewEndpoint().withPort("metrics").withPath("/metrics").withInterval("30s").endEndpoint()
+        .endSpec()
+        .build();
+  }
+}
