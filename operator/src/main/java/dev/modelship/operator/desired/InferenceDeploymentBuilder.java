@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -105,7 +106,7 @@ public final class InferenceDeploymentBuilder {
     env.add(var("MODELSHIP_MODEL_PATH", ARTIFACTS_MOUNT + "/" + digest));
     env.add(var("MODELSHIP_MODEL_NAME", md.getMetadata().getName()));
     int maxBatch = 32;
-    String maxDelay = "2ms";
+    String maxDelay = "0ms";
     if (spec.serving != null && spec.serving.batching != null) {
       if (spec.serving.batching.maxBatchSize != null) {
         maxBatch = spec.serving.batching.maxBatchSize;
@@ -115,7 +116,8 @@ public final class InferenceDeploymentBuilder {
       }
     }
     env.add(var("MODELSHIP_BATCHING_MAX_BATCH_SIZE", String.valueOf(maxBatch)));
-    env.add(var("MODELSHIP_BATCHING_MAX_QUEUE_DELAY_MICROS", String.valueOf(micros(maxDelay))));
+    // The server reads a java.time.Duration; ISO-8601 is the one form that carries microseconds.
+    env.add(var("MODELSHIP_BATCHING_MAX_QUEUE_DELAY", Duration.ofNanos(micros(maxDelay) * 1_000L).toString()));
     if (spec.serving != null && spec.serving.intraOpThreads != null) {
       env.add(var("MODELSHIP_RUNTIME_INTRA_OP_THREADS", String.valueOf(spec.serving.intraOpThreads)));
     }

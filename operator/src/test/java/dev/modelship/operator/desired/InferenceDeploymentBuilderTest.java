@@ -30,7 +30,7 @@ class InferenceDeploymentBuilderTest {
         "MODELSHIP_MODEL_PATH", "/artifacts/" + DIGEST,
         "MODELSHIP_MODEL_NAME", "fraud-xgb",
         "MODELSHIP_BATCHING_MAX_BATCH_SIZE", "32",
-        "MODELSHIP_BATCHING_MAX_QUEUE_DELAY_MICROS", "2000"));
+        "MODELSHIP_BATCHING_MAX_QUEUE_DELAY", "PT0.002S"));
     assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations())
         .containsEntry("modelship.dev/artifact-digest", DIGEST);
     assertThat(c.getResources().getRequests()).containsEntry("cpu", new Quantity("1")).containsEntry("memory", new Quantity("1Gi"));
@@ -55,7 +55,7 @@ class InferenceDeploymentBuilderTest {
         .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
     assertThat(env).containsEntry("MODELSHIP_RUNTIME_INTRA_OP_THREADS", "4")
         .containsEntry("MODELSHIP_BATCHING_MAX_BATCH_SIZE", "1")
-        .containsEntry("MODELSHIP_BATCHING_MAX_QUEUE_DELAY_MICROS", "1000000");
+        .containsEntry("MODELSHIP_BATCHING_MAX_QUEUE_DELAY", "PT1S");
   }
 
   @Test

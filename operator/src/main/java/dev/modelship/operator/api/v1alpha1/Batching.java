@@ -17,8 +17,8 @@ public class Batching {
   @JsonPropertyDescription("Largest number of requests run as one batch. 1 turns batching off.")
   public Integer maxBatchSize;
 
-  @Default("2ms")
+  @Default("0ms")
   @Pattern("^[0-9]{1,9}(us|ms|s)$")
-  @JsonPropertyDescription("Longest time a request waits for a batch to fill, as an integer with unit us, ms or s (for example 2ms).")
+  @JsonPropertyDescription("Longest time a request waits for a batch to fill, as an integer with unit us, ms or s (for example 2ms). The default, 0ms, batches only what is already queued: under load that fills batches, at low load it adds no latency.")
   public String maxQueueDelay;
 }
