@@ -19,7 +19,6 @@ import org.jboss.logging.Logger;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -53,7 +52,7 @@ public class InferenceService {
         long start = System.nanoTime();
         Path path = Path.of(config.model().path());
         artifact = ModelArtifact.locate(path);
-        name = config.model().name().orElseGet(() -> defaultName(path));
+        name = config.model().name().orElse(artifact.defaultName());
         int intra = config.runtime().intraOpThreads().orElse(RuntimeOptions.defaultIntraOpThreads());
         runtime = new ModelRuntime(artifact.modelFile(), new RuntimeOptions(intra, config.runtime().interOpThreads()));
         metrics = new InferenceMetrics(registry, name);
@@ -129,12 +128,5 @@ public class InferenceService {
             }
             return new InferResponse(name, VERSION, request.id(), ordered);
         });
-    }
-
-    private static String defaultName(Path path) {
-        String file = path.getFileName().toString();
-        int dot = file.lastIndexOf('.');
-        String base = dot > 0 ? file.substring(0, dot) : file;
-        return base.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_.-]", "-");
     }
 }

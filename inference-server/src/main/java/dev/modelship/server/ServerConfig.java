@@ -54,7 +54,7 @@ public interface ServerConfig {
     }
 
     interface Runtime {
-        /** ONNX Runtime threads inside one operator; default: the CPUs this process may use. */
+        /** ONNX Runtime threads inside one operator; default: the CPUs this process may use, less one. */
         OptionalInt intraOpThreads();
 
         @WithDefault("1")

@@ -18,8 +18,13 @@ import java.util.Optional;
  * The model file to serve, found from what the user pointed at: an {@code .onnx} or
  * {@code .ort} file, or an artifact directory whose {@code manifest.json} names the
  * file and its sha256. The checksum is verified here, before anything is served.
+ *
+ * <p>{@code defaultName} is the model's name when none is configured: the file's name, or for an
+ * artifact the name of the file it was built from (its directory is named by a digest, which
+ * nobody wants to type into a URL).
  */
-public record ModelArtifact(Path modelFile, String format, String sha256, Optional<String> digest) {
+public record ModelArtifact(Path modelFile, String format, String sha256, Optional<String> digest,
+        String defaultName) {
 
     public static final String MANIFEST = "manifest.json";
 
@@ -34,7 +39,7 @@ public record ModelArtifact(Path modelFile, String format, String sha256, Option
         if (!Files.isReadable(path)) {
             throw new ModelLoadException("model file " + path + " is not readable");
         }
-        return new ModelArtifact(path, formatOf(path), sha256(path), Optional.empty());
+        return new ModelArtifact(path, formatOf(path), sha256(path), Optional.empty(), nameFrom(path.getFileName().toString()));
     }
 
     private static ModelArtifact fromArtifactDirectory(Path dir) {
@@ -67,7 +72,17 @@ public record ModelArtifact(Path modelFile, String format, String sha256, Option
         if (digest.isEmpty()) {
             digest = dir.getFileName().toString();
         }
-        return new ModelArtifact(modelFile, formatOf(modelFile), actual, Optional.of(digest));
+        String sourceUri = manifest.path("source").path("uri").asText("");
+        String sourceFile = sourceUri.substring(sourceUri.lastIndexOf('/') + 1);
+        String name = nameFrom(sourceFile.isEmpty() ? dir.getFileName().toString() : sourceFile);
+        return new ModelArtifact(modelFile, formatOf(modelFile), actual, Optional.of(digest), name);
+    }
+
+    /** A file name without its extension, made safe for a URL path segment. */
+    static String nameFrom(String fileName) {
+        int dot = fileName.lastIndexOf('.');
+        String base = dot > 0 ? fileName.substring(0, dot) : fileName;
+        return base.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_.-]", "-");
     }
 
     private static String formatOf(Path file) {

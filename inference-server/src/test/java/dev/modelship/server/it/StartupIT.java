@@ -23,6 +23,7 @@ class StartupIT {
         Path dir = Files.createDirectories(tmp.resolve("sha256-0123abcd"));
         Files.copy(ServerProcess.MODELS.resolve("dynamic_batch.onnx"), dir.resolve("model.onnx"));
         Files.writeString(dir.resolve("manifest.json"), "{\"schemaVersion\":1,\"digest\":\"sha256:0123abcd\","
+                + "\"source\":{\"uri\":\"s3://models/fraud/Fraud_XGB.json\"},"
                 + "\"output\":{\"file\":\"model.onnx\",\"sha256\":\"" + sha256 + "\",\"bytes\":"
                 + Files.size(dir.resolve("model.onnx")) + "}}");
         return dir;
@@ -40,6 +41,16 @@ class StartupIT {
             assertThat(client.get("/v2/models/fraud").status()).isEqualTo(200);
             assertThat(client.get("/metrics").text())
                     .contains("modelship_model_info{digest=\"sha256:0123abcd\",format=\"onnx\",model=\"fraud\"} 1.0");
+        }
+    }
+
+    @Test
+    void anArtifactWithoutAConfiguredNameIsServedUnderItsSourceFilesName() throws Exception {
+        Path dir = artifact(sha256(ServerProcess.MODELS.resolve("dynamic_batch.onnx")));
+        try (ServerProcess server = ServerProcess.start(dir, Map.of())) {
+            V2Client client = new V2Client(server.httpUrl());
+            assertThat(client.get("/v2/models/fraud_xgb").status()).isEqualTo(200);
+            assertThat(client.get("/v2/models/sha256-0123abcd").status()).isEqualTo(404);
         }
     }
 
