@@ -219,6 +219,8 @@ wait_for "etcd" curl -fsS "http://127.0.0.1:$etcd_port/health"
 # advertise address (127.0.0.1) as the endpoint of the `kubernetes` Service,
 # which Endpoints validation rejects for loopback, logging an error every 10s.
 # No Pod runs here (no kubelet), so nothing needs that endpoint.
+# Service CIDR: a /16 (65k ClusterIPs; 10.0.0.1 stays the `kubernetes` Service, as in the serving
+# certificate), so scale tests can create thousands of Services; a /24 holds 254.
 start kube-apiserver \
   --bind-address=127.0.0.1 \
   --advertise-address=127.0.0.1 \
@@ -232,7 +234,7 @@ start kube-apiserver \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$pki/sa.pub" \
   --service-account-signing-key-file="$pki/sa.key" \
-  --service-cluster-ip-range=10.0.0.0/24 \
+  --service-cluster-ip-range=10.0.0.0/16 \
   --endpoint-reconciler-type=none \
   --requestheader-client-ca-file="$pki/front-proxy-ca.crt" \
   --requestheader-allowed-names=front-proxy-client \
@@ -258,7 +260,7 @@ start kube-controller-manager \
   --root-ca-file="$pki/ca.crt" \
   --cluster-signing-cert-file="$pki/ca.crt" \
   --cluster-signing-key-file="$pki/ca.key" \
-  --service-cluster-ip-range=10.0.0.0/24 \
+  --service-cluster-ip-range=10.0.0.0/16 \
   --cluster-name=modelship-local \
   --profiling=false
 

@@ -30,7 +30,14 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws IOException {
-    OperatorConfig config = OperatorConfig.fromEnvironment(System.getenv());
+    OperatorConfig config;
+    try {
+      config = OperatorConfig.fromEnvironment(System.getenv());
+    } catch (IllegalArgumentException e) {
+      LOG.error("invalid configuration: {}", e.getMessage());
+      System.exit(2);
+      return;
+    }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -55,9 +62,9 @@ public final class Main {
         http.stop(0);
       }
     }, "modelship-shutdown"));
-    LOG.info("starting: namespaces={}, leaderElection={}, artifact claim={}, inference image={}, optimizer image={},"
+    LOG.info("starting: namespaces={}, leaderElection={}, artifact store={}, inference image={}, optimizer image={},"
         + " ServiceMonitors={}", config.namespaces().isEmpty() ? "all" : config.namespaces(), config.leaderElection(),
-        config.artifactClaim(), config.inferenceServerImage(), config.optimizerImage(),
+        describe(config.artifactStore()), config.inferenceServerImage(), config.optimizerImage(),
         ServiceMonitorDependent.CrdInstalled.present() ? "on" : "off (CRD not installed at start)");
     try {
       operator.start();
@@ -66,6 +73,15 @@ public final class Main {
       LOG.error("could not start: {}", e.getMessage(), e);
       System.exit(1);
     }
+  }
+
+  /** The store in one phrase for the start-up line; the Secret by name only. */
+  static String describe(OperatorConfig.ArtifactStore store) {
+    if (store instanceof OperatorConfig.S3 s3) {
+      return s3.uri() + (s3.endpoint() == null ? "" : " at " + s3.endpoint()) + " (region " + s3.region()
+          + ", credentials from Secret " + s3.credentialsSecret() + ")";
+    }
+    return "PersistentVolumeClaim " + ((OperatorConfig.Pvc) store).claim();
   }
 
   private static HttpServer serveMetrics(int port, PrometheusMeterRegistry registry, Operator operator)

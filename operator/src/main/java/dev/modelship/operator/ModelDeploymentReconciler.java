@@ -203,10 +203,17 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
       return new PreconditionProblem("SecretNotFound", "Secret " + secret + " named in spec.model.credentialsSecret"
           + " does not exist in namespace " + ns + "; create it or remove the field");
     }
-    if (client.persistentVolumeClaims().inNamespace(ns).withName(config.artifactClaim()).get() == null) {
-      return new PreconditionProblem("ArtifactStoreNotFound", "PersistentVolumeClaim " + config.artifactClaim()
+    if (config.artifactStore() instanceof OperatorConfig.Pvc pvc
+        && client.persistentVolumeClaims().inNamespace(ns).withName(pvc.claim()).get() == null) {
+      return new PreconditionProblem("ArtifactStoreNotFound", "PersistentVolumeClaim " + pvc.claim()
           + " (the artifact store) does not exist in namespace " + ns
           + "; create it (ReadWriteMany, so the build Job and every serving pod can mount it)");
+    }
+    if (config.artifactStore() instanceof OperatorConfig.S3 s3
+        && client.secrets().inNamespace(ns).withName(s3.credentialsSecret()).get() == null) {
+      return new PreconditionProblem("SecretNotFound", "Secret " + s3.credentialsSecret() + " with the artifact"
+          + " store's credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY for " + s3.uri() + ") does not exist in"
+          + " namespace " + ns + "; create it there (the operator's MODELSHIP_ARTIFACT_S3_SECRET names it)");
     }
     String claim = ArtifactJobBuilder.sourceClaim(md.getSpec().model.uri);
     if (claim != null && client.persistentVolumeClaims().inNamespace(ns).withName(claim).get() == null) {

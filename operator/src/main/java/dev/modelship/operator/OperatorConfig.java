@@ -1,7 +1,9 @@
 package dev.modelship.operator;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -13,7 +15,7 @@ import java.util.stream.Collectors;
  * @param namespaces namespaces to watch; empty means all
  * @param inferenceServerImage image of the serving pods
  * @param optimizerImage image of the artifact Jobs
- * @param artifactClaim PersistentVolumeClaim (in each namespace with ModelDeployments) that holds artifacts
+ * @param artifactStore where artifacts are kept: a PersistentVolumeClaim or an S3-compatible bucket
  * @param artifactJobBackoffLimit retries of a failed artifact build before it is reported failed
  * @param artifactJobDeadline longest an artifact build may run
  * @param leaderElection whether to elect a leader before reconciling (needed with more than one replica)
@@ -25,7 +27,7 @@ public record OperatorConfig(
     Set<String> namespaces,
     String inferenceServerImage,
     String optimizerImage,
-    String artifactClaim,
+    ArtifactStore artifactStore,
     int artifactJobBackoffLimit,
     Duration artifactJobDeadline,
     boolean leaderElection,
@@ -35,7 +37,42 @@ public record OperatorConfig(
 
   public static final String DEFAULT_VERSION = "0.1.0";
 
-  /** Reads the settings from environment variables, falling back to the documented defaults. */
+  /** With a PersistentVolumeClaim as the artifact store, as before there was a choice. */
+  public OperatorConfig(Set<String> namespaces, String inferenceServerImage, String optimizerImage,
+      String artifactClaim, int artifactJobBackoffLimit, Duration artifactJobDeadline, boolean leaderElection,
+      String leaseNamespace, int metricsPort, Duration shutdownGrace) {
+    this(namespaces, inferenceServerImage, optimizerImage, new Pvc(artifactClaim), artifactJobBackoffLimit,
+        artifactJobDeadline, leaderElection, leaseNamespace, metricsPort, shutdownGrace);
+  }
+
+  /** Where artifacts are kept, each under {@code <digest hex>/}. */
+  public sealed interface ArtifactStore permits Pvc, S3 {}
+
+  /** A ReadWriteMany claim of this name in each namespace with ModelDeployments. */
+  public record Pvc(String claim) implements ArtifactStore {}
+
+  /**
+   * An S3-compatible bucket shared by all namespaces.
+   *
+   * @param prefix key prefix without slashes at its ends; empty for the bucket's root
+   * @param endpoint URL of an S3-compatible server, or null for AWS S3
+   * @param credentialsSecret Secret, in each namespace with ModelDeployments, with the keys
+   *     {@code AWS_ACCESS_KEY_ID} and {@code AWS_SECRET_ACCESS_KEY}
+   */
+  public record S3(String bucket, String prefix, String endpoint, String region, String credentialsSecret)
+      implements ArtifactStore {
+
+    /** {@code s3://bucket[/prefix]}, the optimizer's {@code --out}. */
+    public String uri() {
+      return "s3://" + bucket + (prefix.isEmpty() ? "" : "/" + prefix);
+    }
+  }
+
+  /**
+   * Reads the settings from environment variables, falling back to the documented defaults.
+   *
+   * @throws IllegalArgumentException naming the variable, when a setting is invalid
+   */
   public static OperatorConfig fromEnvironment(Map<String, String> env) {
     return new OperatorConfig(
         Arrays.stream(env.getOrDefault("MODELSHIP_NAMESPACES", "").split(","))
@@ -45,7 +82,7 @@ public record OperatorConfig(
         env.getOrDefault("MODELSHIP_INFERENCE_SERVER_IMAGE",
             "ghcr.io/modelship/inference-server:" + DEFAULT_VERSION),
         env.getOrDefault("MODELSHIP_OPTIMIZER_IMAGE", "ghcr.io/modelship/optimizer:" + DEFAULT_VERSION),
-        env.getOrDefault("MODELSHIP_ARTIFACT_PVC", "modelship-artifacts"),
+        artifactStore(env),
         Integer.parseInt(env.getOrDefault("MODELSHIP_ARTIFACT_JOB_BACKOFF_LIMIT", "2")),
         Duration.ofSeconds(Long.parseLong(env.getOrDefault("MODELSHIP_ARTIFACT_JOB_DEADLINE_SECONDS", "3600"))),
         Boolean.parseBoolean(env.getOrDefault("MODELSHIP_LEADER_ELECTION", "true")),
@@ -57,5 +94,53 @@ public record OperatorConfig(
   /** The defaults alone, as the tests and a bare local run see them. */
   public static OperatorConfig defaults() {
     return fromEnvironment(Map.of());
+  }
+
+  private static ArtifactStore artifactStore(Map<String, String> env) {
+    String kind = blankToEmpty(env.get("MODELSHIP_ARTIFACT_STORE")).toLowerCase(Locale.ROOT);
+    switch (kind) {
+      case "", "pvc":
+        return new Pvc(env.getOrDefault("MODELSHIP_ARTIFACT_PVC", "modelship-artifacts"));
+      case "s3":
+        break;
+      default:
+        throw new IllegalArgumentException("MODELSHIP_ARTIFACT_STORE must be pvc or s3, not '" + kind + "'");
+    }
+    String bucket = blankToEmpty(env.get("MODELSHIP_ARTIFACT_S3_BUCKET"));
+    // S3's bucket naming rules: a typo fails at start, not in every build.
+    if (!bucket.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")) {
+      throw new IllegalArgumentException("MODELSHIP_ARTIFACT_STORE=s3 needs MODELSHIP_ARTIFACT_S3_BUCKET, a valid"
+          + " S3 bucket name (3-63 of a-z, 0-9, '.', '-'); got '" + bucket + "'");
+    }
+    String prefix = blankToEmpty(env.get("MODELSHIP_ARTIFACT_S3_PREFIX")).replaceAll("^/+|/+$", "");
+    if (prefix.contains("//")) {
+      throw new IllegalArgumentException("MODELSHIP_ARTIFACT_S3_PREFIX has an empty path segment: '" + prefix + "'");
+    }
+    String endpoint = blankToEmpty(env.get("MODELSHIP_ARTIFACT_S3_ENDPOINT"));
+    if (!endpoint.isEmpty()) {
+      URI u;
+      try {
+        u = URI.create(endpoint);
+      } catch (IllegalArgumentException e) {
+        u = null;
+      }
+      if (u == null || u.getHost() == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme()))) {
+        throw new IllegalArgumentException("MODELSHIP_ARTIFACT_S3_ENDPOINT must be an http(s):// URL, not '"
+            + endpoint + "'");
+      }
+    }
+    String region = blankToEmpty(env.get("MODELSHIP_ARTIFACT_S3_REGION"));
+    String secret = blankToEmpty(env.get("MODELSHIP_ARTIFACT_S3_SECRET"));
+    if (!secret.matches("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")) {
+      throw new IllegalArgumentException("MODELSHIP_ARTIFACT_STORE=s3 needs MODELSHIP_ARTIFACT_S3_SECRET, the name of"
+          + " a Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in each namespace with ModelDeployments;"
+          + " got '" + secret + "'");
+    }
+    return new S3(bucket, prefix, endpoint.isEmpty() ? null : endpoint, region.isEmpty() ? "us-east-1" : region,
+        secret);
+  }
+
+  private static String blankToEmpty(String s) {
+    return s == null ? "" : s.trim();
   }
 }

@@ -73,6 +73,12 @@ class ModelDeploymentIT {
       "ghcr.io/modelship/inference-server:test", "ghcr.io/modelship/optimizer:test", "modelship-artifacts",
       2, Duration.ofHours(1), false, null, 0, Duration.ofSeconds(5));
 
+  /** The same operator with an S3-compatible bucket as its artifact store. */
+  static final OperatorConfig S3_CONFIG = new OperatorConfig(CONFIG.namespaces(), CONFIG.inferenceServerImage(),
+      CONFIG.optimizerImage(), new OperatorConfig.S3("ml-artifacts", "prod", "http://minio.storage:9000", "eu-west-1",
+          "artifact-store"),
+      CONFIG.artifactJobBackoffLimit(), CONFIG.artifactJobDeadline(), false, null, 0, CONFIG.shutdownGrace());
+
   String ns;
 
   @BeforeAll
@@ -196,7 +202,7 @@ class ModelDeploymentIT {
     assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry("modelship.dev/artifact-digest", digest);
     assertThat(d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
         .extracting(EnvVar::getName, EnvVar::getValue)
-        .contains(org.assertj.core.groups.Tuple.tuple("MODELSHIP_MODEL_PATH", "/artifacts/" + digest));
+        .contains(org.assertj.core.groups.Tuple.tuple("MODELSHIP_MODEL_PATH", "/artifacts/" + "ab".repeat(32)));
     assertThat(client.policy().v1().podDisruptionBudget().inNamespace(ns).withName("fraud").get()).isNotNull();
     assertThat(client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(ns).withName("fraud").get()).isNull();
 
@@ -296,6 +302,92 @@ class ModelDeploymentIT {
     ModelDeployment md = awaitCondition("secretive", "ArtifactReady", "False", "SecretNotFound");
     assertThat(md.getStatus().conditions).anySatisfy(c -> assertThat(c.getMessage()).contains("s3-creds"));
     assertThat(jobs()).isEmpty();
+  }
+
+  @Test
+  void withAnS3StoreTheJobPublishesToTheBucketAndEachPodPullsTheArtifact() {
+    // This case needs the operator configured for S3: the default one stands aside meanwhile.
+    operator.stop();
+    Operator s3Operator = ModelshipOperator.create(operatorClient, S3_CONFIG, new SimpleMeterRegistry(), () -> {});
+    s3Operator.start();
+    try {
+      // No claim is needed with an S3 store.
+      client.persistentVolumeClaims().inNamespace(ns).withName("modelship-artifacts").delete();
+
+      // The store's Secret is missing: a condition, and no Job that would fail to start.
+      apply("""
+          apiVersion: modelship.dev/v1alpha1
+          kind: ModelDeployment
+          metadata: {name: early}
+          spec:
+            model: {uri: "https://models.example/early.onnx"}
+          """);
+      ModelDeployment early = awaitCondition("early", "ArtifactReady", "False", "SecretNotFound");
+      assertThat(early.getStatus().conditions).anySatisfy(c -> assertThat(c.getMessage())
+          .contains("artifact-store").contains("s3://ml-artifacts/prod"));
+      assertThat(jobs()).isEmpty();
+
+      client.secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+          .withNewMetadata().withName("artifact-store").endMetadata()
+          .addToStringData("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+          .addToStringData("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+          .build()).create();
+      apply("""
+          apiVersion: modelship.dev/v1alpha1
+          kind: ModelDeployment
+          metadata: {name: fraud}
+          spec:
+            model: {uri: "s3://models/fraud/model.json", format: xgboost}
+          """);
+      Job job = await().atMost(WAIT).until(() -> jobs().stream()
+          .filter(j -> j.getMetadata().getName().startsWith("fraud-artifact-")).findFirst().orElse(null), j -> j != null);
+      var jobPod = job.getSpec().getTemplate().getSpec();
+      assertThat(jobPod.getContainers().get(0).getArgs()).containsExactly(
+          "optimize", "s3://models/fraud/model.json", "--out", "s3://ml-artifacts/prod", "--format", "xgboost",
+          "--samples", "256", "--summary-file", "/dev/termination-log");
+      assertThat(jobPod.getContainers().get(0).getEnv()).anySatisfy(e -> {
+        assertThat(e.getName()).isEqualTo("MODELSHIP_STORE_AWS_SECRET_ACCESS_KEY");
+        assertThat(e.getValue()).isNull();
+        assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("artifact-store");
+        assertThat(e.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("AWS_SECRET_ACCESS_KEY");
+      });
+      assertThat(Serialization.asYaml(job)).as("no credential value in the Job")
+          .doesNotContain("AKIDEXAMPLE").doesNotContain("EXAMPLEKEY");
+      assertThat(jobPod.getVolumes()).noneMatch(v -> v.getPersistentVolumeClaim() != null);
+
+      String digest = "sha256:" + "5e".repeat(32);
+      completeJob(job, digest, 4096, 8192);
+      awaitCondition("fraud", "ArtifactReady", "True", "Built");
+      Deployment d = await().atMost(WAIT).until(() -> client.apps().deployments().inNamespace(ns).withName("fraud").get(),
+          x -> x != null);
+      var pod = d.getSpec().getTemplate().getSpec();
+      assertThat(pod.getInitContainers()).singleElement().satisfies(pull -> {
+        assertThat(pull.getName()).isEqualTo("pull-artifact");
+        assertThat(pull.getImage()).isEqualTo("ghcr.io/modelship/optimizer:test");
+        assertThat(pull.getArgs()).containsExactly("pull", "s3://ml-artifacts/prod/" + "5e".repeat(32),
+            "/artifacts/" + "5e".repeat(32));
+        assertThat(pull.getSecurityContext()).isEqualTo(pod.getContainers().get(0).getSecurityContext());
+        assertThat(pull.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/artifacts"));
+      });
+      assertThat(pod.getContainers().get(0).getVolumeMounts()).anySatisfy(m -> {
+        assertThat(m.getMountPath()).isEqualTo("/artifacts");
+        assertThat(m.getReadOnly()).isTrue();
+      });
+      assertThat(pod.getVolumes()).filteredOn(v -> "artifacts".equals(v.getName())).singleElement()
+          .satisfies(v -> assertThat(v.getEmptyDir()).isNotNull());
+      assertThat(pod.getContainers().get(0).getEnv()).extracting(EnvVar::getName, EnvVar::getValue)
+          .contains(org.assertj.core.groups.Tuple.tuple("MODELSHIP_MODEL_PATH", "/artifacts/" + "5e".repeat(32)));
+      assertThat(Serialization.asYaml(d)).as("no credential value in the Deployment")
+          .doesNotContain("AKIDEXAMPLE").doesNotContain("EXAMPLEKEY");
+      setDeploymentStatusWhenPresent("fraud", digest, 1);
+      awaitCondition("fraud", "Ready", "True", "MinimumReplicasAvailable");
+    } finally {
+      // Leave nothing the default operator (which wants a claim) would act on.
+      client.resources(ModelDeployment.class).inNamespace(ns).delete();
+      await().atMost(WAIT).until(() -> client.resources(ModelDeployment.class).inNamespace(ns).list().getItems().isEmpty());
+      s3Operator.stop();
+      operator = startOperator();
+    }
   }
 
   @Test

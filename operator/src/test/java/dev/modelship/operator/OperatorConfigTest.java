@@ -1,6 +1,7 @@
 package dev.modelship.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.Map;
@@ -15,7 +16,7 @@ class OperatorConfigTest {
     assertThat(c.namespaces()).isEmpty();
     assertThat(c.inferenceServerImage()).isEqualTo("ghcr.io/modelship/inference-server:0.1.0");
     assertThat(c.optimizerImage()).isEqualTo("ghcr.io/modelship/optimizer:0.1.0");
-    assertThat(c.artifactClaim()).isEqualTo("modelship-artifacts");
+    assertThat(c.artifactStore()).isEqualTo(new OperatorConfig.Pvc("modelship-artifacts"));
     assertThat(c.artifactJobBackoffLimit()).isEqualTo(2);
     assertThat(c.artifactJobDeadline()).isEqualTo(Duration.ofHours(1));
     assertThat(c.leaderElection()).isTrue();
@@ -40,12 +41,58 @@ class OperatorConfigTest {
     assertThat(c.namespaces()).isEqualTo(Set.of("ml", "team-a"));
     assertThat(c.inferenceServerImage()).isEqualTo("registry.local/is:1");
     assertThat(c.optimizerImage()).isEqualTo("registry.local/opt:1");
-    assertThat(c.artifactClaim()).isEqualTo("models");
+    assertThat(c.artifactStore()).isEqualTo(new OperatorConfig.Pvc("models"));
     assertThat(c.artifactJobBackoffLimit()).isZero();
     assertThat(c.artifactJobDeadline()).isEqualTo(Duration.ofMinutes(10));
     assertThat(c.leaderElection()).isFalse();
     assertThat(c.leaseNamespace()).isEqualTo("modelship-system");
     assertThat(c.metricsPort()).isZero();
     assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void anS3StoreTakesBucketPrefixEndpointRegionAndSecret() {
+    OperatorConfig c = OperatorConfig.fromEnvironment(Map.of(
+        "MODELSHIP_ARTIFACT_STORE", "S3",
+        "MODELSHIP_ARTIFACT_S3_BUCKET", "ml-artifacts",
+        "MODELSHIP_ARTIFACT_S3_PREFIX", "/prod/modelship/",
+        "MODELSHIP_ARTIFACT_S3_ENDPOINT", "http://minio.storage:9000",
+        "MODELSHIP_ARTIFACT_S3_REGION", "eu-west-1",
+        "MODELSHIP_ARTIFACT_S3_SECRET", "artifact-store"));
+    assertThat(c.artifactStore()).isEqualTo(new OperatorConfig.S3("ml-artifacts", "prod/modelship",
+        "http://minio.storage:9000", "eu-west-1", "artifact-store"));
+    assertThat(((OperatorConfig.S3) c.artifactStore()).uri()).isEqualTo("s3://ml-artifacts/prod/modelship");
+
+    OperatorConfig minimal = OperatorConfig.fromEnvironment(Map.of(
+        "MODELSHIP_ARTIFACT_STORE", "s3",
+        "MODELSHIP_ARTIFACT_S3_BUCKET", "ml-artifacts",
+        "MODELSHIP_ARTIFACT_S3_SECRET", "artifact-store"));
+    assertThat(minimal.artifactStore()).isEqualTo(new OperatorConfig.S3("ml-artifacts", "", null, "us-east-1",
+        "artifact-store"));
+    assertThat(((OperatorConfig.S3) minimal.artifactStore()).uri()).isEqualTo("s3://ml-artifacts");
+  }
+
+  @Test
+  void anInvalidStoreIsRefusedAtStartNamingTheVariable() {
+    Map<String, String> s3 = Map.of("MODELSHIP_ARTIFACT_STORE", "s3",
+        "MODELSHIP_ARTIFACT_S3_BUCKET", "ml-artifacts", "MODELSHIP_ARTIFACT_S3_SECRET", "artifact-store");
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("MODELSHIP_ARTIFACT_STORE", "nfs")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("MODELSHIP_ARTIFACT_STORE must be pvc or s3");
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("MODELSHIP_ARTIFACT_STORE", "s3",
+        "MODELSHIP_ARTIFACT_S3_SECRET", "artifact-store")))
+        .hasMessageContaining("MODELSHIP_ARTIFACT_S3_BUCKET");
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with(s3, "MODELSHIP_ARTIFACT_S3_BUCKET", "My_Bucket")))
+        .hasMessageContaining("MODELSHIP_ARTIFACT_S3_BUCKET");
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("MODELSHIP_ARTIFACT_STORE", "s3",
+        "MODELSHIP_ARTIFACT_S3_BUCKET", "ml-artifacts")))
+        .hasMessageContaining("MODELSHIP_ARTIFACT_S3_SECRET");
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(with(s3, "MODELSHIP_ARTIFACT_S3_ENDPOINT", "minio:9000")))
+        .hasMessageContaining("MODELSHIP_ARTIFACT_S3_ENDPOINT must be an http(s):// URL");
+  }
+
+  private static Map<String, String> with(Map<String, String> base, String key, String value) {
+    Map<String, String> m = new java.util.HashMap<>(base);
+    m.put(key, value);
+    return m;
   }
 }

@@ -7,12 +7,13 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * One optimizer run. {@code format} null means detect; gates null mean "no gate".
+ * One optimizer run. {@code out} is the artifact store: a directory or {@code s3://bucket[/prefix]}.
+ * {@code format} null means detect; gates null mean "no gate".
  * {@code samples} 0 skips validation (the report then says so).
  */
 public record OptimizeRequest(
         String source,
-        Path out,
+        String out,
         ModelFormat format,
         List<PassSpec> passes,
         String sha256Pin,

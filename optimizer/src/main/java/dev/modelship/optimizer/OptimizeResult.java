@@ -1,8 +1,6 @@
 package dev.modelship.optimizer;
 
 import dev.modelship.optimizer.artifact.Manifest;
-import java.nio.file.Path;
-
-/** What a run left: the artifact directory, its manifest, and whether it was reused. */
-public record OptimizeResult(String digest, Path directory, Manifest manifest, boolean reused) {
+/** What a run left: where the artifact is (a directory or s3:// URI), its manifest, and whether it was reused. */
+public record OptimizeResult(String digest, String location, Manifest manifest, boolean reused) {
 }

@@ -40,10 +40,9 @@ public final class Optimizer {
         // Unknown passes, bad parameters and bad gates fail here, before any download.
         List<Pass> passes = PassRegistry.resolve(request.passes());
         checkGates(request);
-        ArtifactStore store = new ArtifactStore(request.out());
-
         long t0 = System.nanoTime();
-        try (FetchedSource source = new Fetcher(request.fetch(), progress).fetch(request.source(), request.sha256Pin())) {
+        try (ArtifactStore store = ArtifactStore.open(request.out(), request.fetch(), progress);
+             FetchedSource source = new Fetcher(request.fetch(), progress).fetch(request.source(), request.sha256Pin())) {
             progress.done("fetch " + request.source() + " (sha256 " + source.sha256().substring(0, 12) + "…)",
                     t0, source.bytes(), source.bytes());
             byte[] bytes = readAll(source);
@@ -55,9 +54,9 @@ public final class Optimizer {
             String digest = ArtifactDigest.compute(source.sha256(), format.id(), asRun, VERSION);
             var existing = store.existing(digest);
             if (existing.isPresent()) {
-                progress.step("artifact " + digest + " already exists at " + store.directory(digest)
+                progress.step("artifact " + digest + " already exists at " + store.location(digest)
                         + ": reused without work");
-                return new OptimizeResult(digest, store.directory(digest), existing.get(), true);
+                return new OptimizeResult(digest, store.location(digest), existing.get(), true);
             }
 
             long t1 = System.nanoTime();
@@ -112,9 +111,11 @@ public final class Optimizer {
                         validation.top1Agreement(), validation.latencyMillis(), validation.bytes(),
                         gates.isEmpty() ? null : gates);
                 progress.done(String.format(java.util.Locale.ROOT,
-                                "validate %d samples: max abs error %.3g, mean %.3g, top-1 %s, latency %.3f -> %.3f ms",
+                                "validate %d samples: max abs error %.3g, mean %.3g%s, latency %.3f -> %.3f ms",
                                 validation.samples(), validation.maxAbsError(), validation.meanAbsError(),
-                                validation.top1Agreement(), validation.latencyMillis().original(),
+                                // Top-1 agreement exists only for classifiers.
+                                validation.top1Agreement() == null ? "" : ", top-1 " + validation.top1Agreement(),
+                                validation.latencyMillis().original(),
                                 validation.latencyMillis().optimized()),
                         tv, reference.length, current.length);
                 List<String> failures = Validator.gateFailures(validation, request.maxAbsError(),
@@ -134,9 +135,9 @@ public final class Optimizer {
                     steps, new Manifest.Output(file, ArtifactDigest.sha256(current), current.length),
                     signature, validation);
             long tw = System.nanoTime();
-            var dir = store.write(digest, file, current, manifest);
-            progress.done("write artifact " + dir, tw, current.length, current.length);
-            return new OptimizeResult(digest, dir, manifest, false);
+            String location = store.write(digest, file, current, manifest);
+            progress.done("write artifact " + location, tw, current.length, current.length);
+            return new OptimizeResult(digest, location, manifest, false);
         }
     }
 

@@ -12,7 +12,9 @@ public class OptimizerException extends RuntimeException {
         FETCH(3),
         BAD_MODEL(4),
         VALIDATION_GATE(5),
-        IO(6);
+        IO(6),
+        /** An artifact's files disagree with its manifest (sha256, size, digest): never served. */
+        INTEGRITY(7);
 
         public final int exitCode;
 

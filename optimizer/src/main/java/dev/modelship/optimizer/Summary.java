@@ -31,7 +31,7 @@ public record Summary(
 
     public static Summary ok(OptimizeResult r) {
         Manifest m = r.manifest();
-        return new Summary("ok", 0, null, r.digest(), r.directory().toString(), r.reused(), m.source().format(),
+        return new Summary("ok", 0, null, r.digest(), r.location(), r.reused(), m.source().format(),
                 m.source().bytes(), m.output().bytes(), m.output().file(),
                 m.pipeline().stream().map(Manifest.PipelineStep::name).toList(), m.validation());
     }

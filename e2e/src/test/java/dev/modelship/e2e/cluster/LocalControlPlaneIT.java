@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -25,9 +24,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterAll;
@@ -36,50 +33,37 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The whole control plane from e2e/cluster/up.sh (etcd, kube-apiserver, kube-controller-manager,
  * kube-scheduler as local processes): controllers really run, and down.sh leaves nothing behind.
- * The cluster lives in target/ so it never touches a developer's own ~/.modelship/cluster.
+ * The cluster ({@link LocalControlPlane}, in target/) is shared with the other classes of the run;
+ * this class stops it, so it runs last (junit-platform.properties orders classes by {@code @Order}).
  */
+@ExtendWith(LocalControlPlane.Extension.class)
+@Order(Integer.MAX_VALUE)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalControlPlaneIT {
 
-  private static final Duration UP_TIMEOUT = Duration.ofMinutes(3);
-  private static final Path SCRIPTS = ControlPlaneBinaries.clusterScripts();
-  private static final Path CLUSTER_DIR = Path.of(System.getProperty("basedir", System.getProperty("user.dir")))
-      .resolve("target").resolve("e2e-cluster").toAbsolutePath();
+  private static final Path CLUSTER_DIR = LocalControlPlane.CLUSTER_DIR;
   private static final String NS = "smoke";
 
+  static LocalControlPlane cluster;
   static KubernetesClient client;
-  static Map<String, String> clusterEnv;
-  static boolean downDone;
 
   @BeforeAll
-  static void up() throws Exception {
-    ControlPlaneBinaries.requirePresent();
-    // A run that was killed before its @AfterAll leaves its processes; down.sh stops exactly those.
-    Result leftover = run(Duration.ofMinutes(1), "down.sh");
-    assertThat(leftover.exitCode).as("down.sh before up.sh failed:\n%s", leftover.output).isZero();
-    Result up = run(UP_TIMEOUT, "up.sh");
-    assertThat(up.exitCode).as("up.sh failed:\n%s", up.output).isZero();
-    Path kubeconfig = Path.of(up.stdout.strip());
-    assertThat(kubeconfig).as("up.sh prints the kubeconfig path").isEqualTo(CLUSTER_DIR.resolve("kubeconfig"));
-    clusterEnv = readEnv(CLUSTER_DIR.resolve("run").resolve("cluster.env"));
-    client = new KubernetesClientBuilder()
-        .withConfig(Config.fromKubeconfig(Files.readString(kubeconfig)))
-        .build();
+  static void up() {
+    cluster = LocalControlPlane.shared();
+    client = cluster.newClient();
     client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build())
         .create();
   }
 
   @AfterAll
-  static void downIfStillUp() throws Exception {
+  static void closeClient() {
     if (client != null) {
       client.close();
-    }
-    if (!downDone) {
-      run(Duration.ofMinutes(1), "down.sh");
     }
   }
 
@@ -90,6 +74,7 @@ class LocalControlPlaneIT {
   @Test
   @Order(1)
   void isTheBuiltRelease() {
+    assertThat(cluster.kubeconfig()).as("up.sh prints the kubeconfig path").isEqualTo(CLUSTER_DIR.resolve("kubeconfig"));
     assertThat(client.getKubernetesVersion().getGitVersion()).isEqualTo("v" + ControlPlaneBinaries.KUBERNETES_VERSION);
     assertThat(client.raw("/readyz")).isEqualTo("ok");
   }
@@ -176,15 +161,14 @@ class LocalControlPlaneIT {
         .containsExactlyInAnyOrderElementsOf(pids.values());
     client.close();
 
-    Result down = run(Duration.ofMinutes(1), "down.sh");
-    downDone = true;
-    assertThat(down.exitCode).as("down.sh failed:\n%s", down.output).isZero();
+    LocalControlPlane.Result down = cluster.down();
+    assertThat(down.exitCode()).as("down.sh failed:\n%s", down.output()).isZero();
 
     pids.forEach((c, pid) -> assertThat(isLiveProcess(pid)).as("%s (pid %d) after down.sh", c, pid).isFalse());
     assertThat(processesOfThisCluster()).as("stray processes of %s", CLUSTER_DIR).isEmpty();
     for (String var : List.of("ETCD_PORT", "ETCD_PEER_PORT", "APISERVER_PORT", "CONTROLLER_MANAGER_PORT",
         "SCHEDULER_PORT")) {
-      int port = Integer.parseInt(clusterEnv.get(var));
+      int port = Integer.parseInt(cluster.env().get(var));
       try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
         assertThat(s.getLocalPort()).as(var).isEqualTo(port);
       }
@@ -236,40 +220,5 @@ class LocalControlPlaneIT {
       }
     }
     return found;
-  }
-
-  private static Map<String, String> readEnv(Path file) throws IOException {
-    Map<String, String> env = new LinkedHashMap<>();
-    for (String line : Files.readAllLines(file)) {
-      int eq = line.indexOf('=');
-      if (!line.startsWith("#") && eq > 0) {
-        env.put(line.substring(0, eq), line.substring(eq + 1));
-      }
-    }
-    return env;
-  }
-
-  record Result(int exitCode, String stdout, String output) {
-  }
-
-  private static Result run(Duration timeout, String script) throws Exception {
-    Path log = Files.createTempFile("modelship-" + script, ".log");
-    Path out = Files.createTempFile("modelship-" + script, ".out");
-    ProcessBuilder pb = new ProcessBuilder("bash", SCRIPTS.resolve(script).toString())
-        .redirectOutput(out.toFile())
-        .redirectError(log.toFile());
-    pb.environment().put("MODELSHIP_CLUSTER_DIR", CLUSTER_DIR.toString());
-    pb.environment().put("MODELSHIP_CLUSTER_TIMEOUT", Long.toString(UP_TIMEOUT.toSeconds() - 10));
-    Process p = pb.start();
-    if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError(script + " did not finish in " + timeout + ":\n" + Files.readString(log));
-    }
-    String stdout = Files.readString(out);
-    String stderr = Files.readString(log);
-    System.err.print(stderr);
-    Files.deleteIfExists(log);
-    Files.deleteIfExists(out);
-    return new Result(p.exitValue(), stdout, stderr + stdout);
   }
 }

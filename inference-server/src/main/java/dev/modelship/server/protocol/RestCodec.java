@@ -3,6 +3,7 @@ package dev.modelship.server.protocol;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -42,6 +43,9 @@ public final class RestCodec {
         this.factory = JsonFactory.builder()
                 // Deep nesting is never a valid tensor; refuse it early.
                 .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64).build())
+                // Parsing numbers is most of a JSON request's cost; FastDoubleParser gives the same,
+                // correctly rounded values about 15 % faster (bench/server/JsonDecode.java).
+                .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
                 .build();
         this.mapper = new ObjectMapper(factory);
     }

@@ -10,6 +10,8 @@ import dev.modelship.operator.api.v1alpha1.ModelSource;
 import dev.modelship.operator.api.v1alpha1.OptimizationPass;
 import io.fabric8.kubernetes.api.model.EnvFromSource;
 import io.fabric8.kubernetes.api.model.EnvFromSourceBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
@@ -62,7 +64,12 @@ public final class ArtifactJobBuilder {
     line(in, "samples", String.valueOf(samples(spec)));
     line(in, "maxAbsError", maxAbsError(spec) == null ? null : String.valueOf(maxAbsError(spec)));
     line(in, "optimizerImage", config.optimizerImage());
-    line(in, "artifactClaim", config.artifactClaim());
+    if (config.artifactStore() instanceof OperatorConfig.Pvc pvc) {
+      line(in, "artifactClaim", pvc.claim());
+    } else if (config.artifactStore() instanceof OperatorConfig.S3 s3) {
+      line(in, "artifactStore", s3.uri());
+      line(in, "artifactStoreEndpoint", s3.endpoint());
+    }
     try {
       byte[] hash = MessageDigest.getInstance("SHA-256").digest(in.toString().getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(hash).substring(0, 10);
@@ -79,10 +86,18 @@ public final class ArtifactJobBuilder {
 
     List<VolumeMount> mounts = new ArrayList<>();
     List<Volume> volumes = new ArrayList<>();
-    mounts.add(new VolumeMountBuilder().withName("artifacts").withMountPath(ARTIFACTS_MOUNT).build());
-    volumes.add(new VolumeBuilder().withName("artifacts")
-        .withNewPersistentVolumeClaim().withClaimName(config.artifactClaim()).endPersistentVolumeClaim()
-        .build());
+    List<EnvVar> env = new ArrayList<>();
+    env.add(new EnvVarBuilder().withName("HOME").withValue("/tmp").build());
+    env.add(new EnvVarBuilder().withName("MODELSHIP_PVC_ROOT").withValue(SOURCE_CLAIMS_MOUNT).build());
+    if (config.artifactStore() instanceof OperatorConfig.Pvc pvc) {
+      mounts.add(new VolumeMountBuilder().withName("artifacts").withMountPath(ARTIFACTS_MOUNT).build());
+      volumes.add(new VolumeBuilder().withName("artifacts")
+          .withNewPersistentVolumeClaim().withClaimName(pvc.claim()).endPersistentVolumeClaim()
+          .build());
+    } else if (config.artifactStore() instanceof OperatorConfig.S3 s3) {
+      // Built under /tmp, then uploaded: no artifact volume.
+      env.addAll(ArtifactStoreAccess.env(s3));
+    }
     mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
     volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
     String sourceClaim = sourceClaim(md.getSpec().model.uri);
@@ -117,9 +132,8 @@ public final class ArtifactJobBuilder {
               .addNewContainer()
                 .withName(CONTAINER)
                 .withImage(config.optimizerImage())
-                .withArgs(arguments(md.getSpec()))
-                .addNewEnv().withName("HOME").withValue("/tmp").endEnv()
-                .addNewEnv().withName("MODELSHIP_PVC_MOUNT_ROOT").withValue(SOURCE_CLAIMS_MOUNT).endEnv()
+                .withArgs(arguments(md.getSpec(), config))
+                .withEnv(env)
                 .withEnvFrom(envFrom)
                 .withNewResources()
                   .addToRequests("cpu", new Quantity("1"))
@@ -139,12 +153,12 @@ public final class ArtifactJobBuilder {
   }
 
   /** The optimizer's command line for this spec. */
-  public static List<String> arguments(ModelDeploymentSpec spec) {
+  public static List<String> arguments(ModelDeploymentSpec spec, OperatorConfig config) {
     List<String> args = new ArrayList<>();
     args.add("optimize");
     args.add(spec.model.uri);
     args.add("--out");
-    args.add(ARTIFACTS_MOUNT);
+    args.add(config.artifactStore() instanceof OperatorConfig.S3 s3 ? s3.uri() : ARTIFACTS_MOUNT);
     if (spec.model.format != null) {
       args.add("--format");
       args.add(spec.model.format.value());

@@ -8,6 +8,8 @@ import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.HTTP_PORT;
 import dev.modelship.operator.OperatorConfig;
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
 import dev.modelship.operator.api.v1alpha1.ModelDeploymentSpec;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -16,6 +18,8 @@ import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import java.time.Duration;
@@ -27,18 +31,33 @@ import java.util.Map;
 public final class InferenceDeploymentBuilder {
 
   public static final String CONTAINER = "inference-server";
+  /** The init container that copies the artifact from an S3 store and verifies it. */
+  public static final String PULL_CONTAINER = "pull-artifact";
   public static final String ARTIFACTS_MOUNT = "/artifacts";
 
   private InferenceDeploymentBuilder() {}
 
   /**
-   * @param digest the artifact to serve; it names the directory under the artifact volume and
-   *     rides on the pod template as an annotation, so a new digest rolls the pods
+   * @param digest the artifact to serve ({@code sha256:<hex>}); its hex names the directory under
+   *     the artifact volume, and it rides on the pod template as an annotation, so a new digest
+   *     rolls the pods
    */
   public static Deployment build(ModelDeployment md, String digest, OperatorConfig config) {
     ModelDeploymentSpec spec = md.getSpec();
     Map<String, String> labels = ModelLabels.of(md, COMPONENT_INFERENCE_SERVER);
     String name = md.getMetadata().getName();
+    List<Container> initContainers = new ArrayList<>();
+    Volume artifacts;
+    if (config.artifactStore() instanceof OperatorConfig.S3 s3) {
+      // The pod's own copy, made and verified before the server starts; the server only reads it.
+      artifacts = new VolumeBuilder().withName("artifacts").withNewEmptyDir().endEmptyDir().build();
+      initContainers.add(pullContainer(s3, digest, config));
+    } else {
+      OperatorConfig.Pvc pvc = (OperatorConfig.Pvc) config.artifactStore();
+      artifacts = new VolumeBuilder().withName("artifacts")
+          .withNewPersistentVolumeClaim().withClaimName(pvc.claim()).withReadOnly(true).endPersistentVolumeClaim()
+          .build();
+    }
 
     return new DeploymentBuilder()
         .withNewMetadata()
@@ -70,6 +89,7 @@ public final class InferenceDeploymentBuilder {
             .withNewSpec()
               .withAutomountServiceAccountToken(false)
               .withSecurityContext(RestrictedSecurity.pod())
+              .withInitContainers(initContainers)
               .addNewContainer()
                 .withName(CONTAINER)
                 .withImage(config.inferenceServerImage())
@@ -84,15 +104,46 @@ public final class InferenceDeploymentBuilder {
                 .addNewVolumeMount().withName("artifacts").withMountPath(ARTIFACTS_MOUNT).withReadOnly(true).endVolumeMount()
                 .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
               .endContainer()
-              .addNewVolume()
-                .withName("artifacts")
-                .withNewPersistentVolumeClaim().withClaimName(config.artifactClaim()).withReadOnly(true).endPersistentVolumeClaim()
-              .endVolume()
+              .addToVolumes(artifacts)
               .addNewVolume().withName("tmp").withNewEmptyDir().endEmptyDir().endVolume()
             .endSpec()
           .endTemplate()
         .endSpec()
         .build();
+  }
+
+  /**
+   * Runs the optimizer's {@code pull} into the pod's artifact volume: it writes the directory only
+   * once the model's sha256 and size match the manifest, so the server never sees a partial or
+   * altered artifact. Restricted exactly like the server container.
+   */
+  static Container pullContainer(OperatorConfig.S3 store, String digest, OperatorConfig config) {
+    return new ContainerBuilder()
+        .withName(PULL_CONTAINER)
+        .withImage(config.optimizerImage())
+        .withArgs("pull", store.uri() + "/" + directoryName(digest), modelPath(digest))
+        .addNewEnv().withName("HOME").withValue("/tmp").endEnv()
+        .addAllToEnv(ArtifactStoreAccess.env(store))
+        .withNewResources()
+          .addToRequests("cpu", new Quantity("100m"))
+          .addToRequests("memory", new Quantity("256Mi"))
+          .addToLimits("memory", new Quantity("512Mi"))
+        .endResources()
+        // The pull's last line says why it failed; it becomes the container's termination message.
+        .withTerminationMessagePolicy("FallbackToLogsOnError")
+        .withSecurityContext(RestrictedSecurity.container())
+        .addNewVolumeMount().withName("artifacts").withMountPath(ARTIFACTS_MOUNT).endVolumeMount()
+        .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+        .build();
+  }
+
+  /** Where the server finds the artifact: the directory the optimizer names after the digest's hex. */
+  static String modelPath(String digest) {
+    return ARTIFACTS_MOUNT + "/" + directoryName(digest);
+  }
+
+  private static String directoryName(String digest) {
+    return digest.startsWith("sha256:") ? digest.substring("sha256:".length()) : digest;
   }
 
   /** Pods wanted when no autoscaler decides. */
@@ -103,7 +154,7 @@ public final class InferenceDeploymentBuilder {
   static List<EnvVar> env(ModelDeployment md, String digest) {
     ModelDeploymentSpec spec = md.getSpec();
     List<EnvVar> env = new ArrayList<>();
-    env.add(var("MODELSHIP_MODEL_PATH", ARTIFACTS_MOUNT + "/" + digest));
+    env.add(var("MODELSHIP_MODEL_PATH", modelPath(digest)));
     env.add(var("MODELSHIP_MODEL_NAME", md.getMetadata().getName()));
     int maxBatch = 32;
     String maxDelay = "0ms";

@@ -3,6 +3,7 @@ package dev.modelship.operator.status;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -20,39 +21,50 @@ final class PodProblems {
 
   private PodProblems() {}
 
-  /** The first stuck container or unschedulable pod among {@code pods}, by pod name for stability. */
-  static Optional<Problem> first(List<Pod> pods, String container) {
+  /**
+   * The first stuck container or unschedulable pod among {@code pods}, by pod name for stability.
+   *
+   * @param containers names of the containers to look at, init containers included (a stuck init
+   *     container, such as the artifact pull, keeps the others from starting)
+   */
+  static Optional<Problem> first(List<Pod> pods, String... containers) {
     return pods.stream()
         .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
-        .map(p -> of(p, container))
+        .map(p -> of(p, Set.of(containers)))
         .flatMap(Optional::stream)
         .findFirst();
   }
 
-  static Optional<Problem> of(Pod pod, String container) {
+  static Optional<Problem> of(Pod pod, Set<String> containers) {
     String name = pod.getMetadata().getName();
     if (pod.getStatus() == null) {
       return Optional.empty();
     }
+    List<ContainerStatus> statuses = new ArrayList<>();
+    if (pod.getStatus().getInitContainerStatuses() != null) {
+      statuses.addAll(pod.getStatus().getInitContainerStatuses());
+    }
     if (pod.getStatus().getContainerStatuses() != null) {
-      for (ContainerStatus cs : pod.getStatus().getContainerStatuses()) {
-        if (!container.equals(cs.getName()) || cs.getState() == null || cs.getState().getWaiting() == null) {
-          continue;
+      statuses.addAll(pod.getStatus().getContainerStatuses());
+    }
+    for (ContainerStatus cs : statuses) {
+      String container = cs.getName();
+      if (!containers.contains(container) || cs.getState() == null || cs.getState().getWaiting() == null) {
+        continue;
+      }
+      String reason = cs.getState().getWaiting().getReason();
+      if (reason != null && STUCK.contains(reason)) {
+        String detail = cs.getState().getWaiting().getMessage();
+        if ("CrashLoopBackOff".equals(reason) && cs.getLastState() != null
+            && cs.getLastState().getTerminated() != null) {
+          var t = cs.getLastState().getTerminated();
+          detail = "last exit code " + t.getExitCode()
+              + (t.getReason() == null ? "" : " (" + t.getReason() + ")")
+              + (t.getMessage() == null ? "" : ": " + t.getMessage());
         }
-        String reason = cs.getState().getWaiting().getReason();
-        if (reason != null && STUCK.contains(reason)) {
-          String detail = cs.getState().getWaiting().getMessage();
-          if ("CrashLoopBackOff".equals(reason) && cs.getLastState() != null
-              && cs.getLastState().getTerminated() != null) {
-            var t = cs.getLastState().getTerminated();
-            detail = "last exit code " + t.getExitCode()
-                + (t.getReason() == null ? "" : " (" + t.getReason() + ")")
-                + (t.getMessage() == null ? "" : ": " + t.getMessage());
-          }
-          return Optional.of(new Problem(reason,
-              "pod " + name + ", container " + container + ": " + reason
-                  + (detail == null || detail.isBlank() ? "" : ": " + detail)));
-        }
+        return Optional.of(new Problem(reason,
+            "pod " + name + ", container " + container + ": " + reason
+                + (detail == null || detail.isBlank() ? "" : ": " + detail)));
       }
     }
     if (pod.getStatus().getConditions() != null) {

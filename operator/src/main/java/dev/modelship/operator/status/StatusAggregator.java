@@ -81,7 +81,8 @@ public final class StatusAggregator {
     boolean observed = ds != null && ds.getObservedGeneration() != null
         && ds.getObservedGeneration() >= zeroIfNull(deployment.getMetadata().getGeneration());
 
-    Optional<PodProblems.Problem> stuck = PodProblems.first(servingPods, InferenceDeploymentBuilder.CONTAINER);
+    Optional<PodProblems.Problem> stuck = PodProblems.first(servingPods, InferenceDeploymentBuilder.CONTAINER,
+        InferenceDeploymentBuilder.PULL_CONTAINER);
     if (stuck.isPresent()) {
       return no(stuck.get().reason(), stuck.get().message() + " (" + available + " of " + desired + " pods available)", generation);
     }

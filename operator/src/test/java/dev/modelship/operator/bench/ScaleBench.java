@@ -20,19 +20,28 @@ import io.javaoperatorsdk.operator.Operator;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * N ModelDeployments on a real kube-apiserver (kube-api-test), the operator in this JVM: time
- * until every one has its Job, Service and a status; heap after GC; CPU; the requests the operator
- * sent while settling and during a steady window. Not a test: run with
+ * N ModelDeployments on a real kube-apiserver (kube-api-test, or the cluster of
+ * MODELSHIP_BENCH_KUBECONFIG), the operator in this JVM: time until every one has its Job, Service
+ * and a status; heap after GC; CPU; the requests the operator sent while settling and during a
+ * steady window, reads (GET, LIST, WATCH) apart from writes (every other method), with each write's
+ * method and path. Not a test: run with bench/operator-scale.sh, or
  * {@code ./mvnw -pl operator test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=dev.modelship.operator.bench.ScaleBench -Dexec.args="1000 300"}.
  */
 public final class ScaleBench {
+
+  static final Duration QUIET = Duration.ofSeconds(15);
+  static final Duration MAX_SETTLE = Duration.ofMinutes(10);
 
   public static void main(String[] args) throws Exception {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
@@ -52,6 +61,8 @@ public final class ScaleBench {
       kubeconfig = java.nio.file.Files.readString(java.nio.file.Path.of(external));
     }
     Map<String, AtomicLong> requests = new ConcurrentHashMap<>();
+    // "METHOD path" of every write, in order: what the zero-writes target is about.
+    List<String> writes = Collections.synchronizedList(new ArrayList<>());
     try (KubernetesClient client = new KubernetesClientBuilder()
             .withConfig(Config.fromKubeconfig(kubeconfig)).build();
         KubernetesClient operatorClient = new KubernetesClientBuilder()
@@ -59,8 +70,10 @@ public final class ScaleBench {
             .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("count", new Interceptor() {
               @Override
               public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
-                boolean watch = request.uri().getQuery() != null && request.uri().getQuery().contains("watch=true");
-                requests.computeIfAbsent(watch ? "WATCH" : request.method(), k -> new AtomicLong()).incrementAndGet();
+                requests.computeIfAbsent(verb(request), k -> new AtomicLong()).incrementAndGet();
+                if (!"GET".equals(request.method())) {
+                  writes.add(request.method() + " " + request.uri().getPath());
+                }
               }
             })).build()) {
       try (var crd = ScaleBench.class.getResourceAsStream("/META-INF/fabric8/modeldeployments.modelship.dev-v1.yml")) {
@@ -84,8 +97,9 @@ public final class ScaleBench {
       }
       System.out.printf("created %d ModelDeployments%n", n);
 
-      OperatorConfig config = new OperatorConfig(Set.of(), "is:bench", "opt:bench", "modelship-artifacts", 2,
-          Duration.ofHours(1), false, null, 0, Duration.ofSeconds(5));
+      OperatorConfig config = OperatorConfig.fromEnvironment(Map.of("MODELSHIP_INFERENCE_SERVER_IMAGE", "is:bench",
+          "MODELSHIP_OPTIMIZER_IMAGE", "opt:bench", "MODELSHIP_LEADER_ELECTION", "false", "MODELSHIP_METRICS_PORT", "0",
+          "MODELSHIP_SHUTDOWN_GRACE_SECONDS", "5"));
       var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       long cpu0 = os.getProcessCpuTime();
       long t0 = System.nanoTime();
@@ -99,7 +113,7 @@ public final class ScaleBench {
         if (withStatus == n && jobs == n && services == n) {
           break;
         }
-        Thread.sleep(1000);
+        Thread.sleep(2000); // the bench's own lists cost CPU in this process too; poll gently
       }
       double settle = (System.nanoTime() - t0) / 1e9;
       double cpuSettle = (os.getProcessCpuTime() - cpu0) / 1e9;
@@ -107,15 +121,35 @@ public final class ScaleBench {
       long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
       System.out.printf("settled: %d with Job, Service and status in %.1f s; process CPU %.1f s; heap after GC %d MiB%n",
           n, settle, cpuSettle, heap >> 20);
-      System.out.printf("requests while settling: %s%n", requests);
+      // The cluster's controllers keep going after that (on an up.sh cluster the scheduler marks the
+      // build pods Unschedulable, which the status then reports): the steady window starts once the
+      // operator has written nothing for QUIET.
+      long lastWrite = System.nanoTime();
+      for (int seen = writes.size(); System.nanoTime() - lastWrite < QUIET.toNanos()
+          && System.nanoTime() - t0 < MAX_SETTLE.toNanos(); Thread.sleep(500)) {
+        if (writes.size() != seen) {
+          seen = writes.size();
+          lastWrite = System.nanoTime();
+        }
+      }
+      System.out.printf("quiet: last write %.1f s after the operator started; no write for %d s since%n",
+          (lastWrite - t0) / 1e9, QUIET.toSeconds());
       Map<String, Long> before = snapshot(requests);
+      int writesBefore = writes.size();
+      System.out.printf("requests while settling: %s; reads %d, writes %d%n", before, reads(before), writesBefore);
+      System.out.printf("writes while settling, by method and kind: %s%n", byKind(slice(writes, 0, writesBefore)));
       long cpu1 = os.getProcessCpuTime();
       Thread.sleep(steadySeconds * 1000L);
       Map<String, Long> after = snapshot(requests);
-      System.out.printf("steady %d s: requests before %s, after %s; process CPU %.1f s; heap after GC ",
-          steadySeconds, before, after, (os.getProcessCpuTime() - cpu1) / 1e9);
+      Map<String, Long> window = new TreeMap<>();
+      after.forEach((k, v) -> window.put(k, v - before.getOrDefault(k, 0L)));
+      List<String> steadyWrites = slice(writes, writesBefore, Integer.MAX_VALUE);
+      System.out.printf("steady %d s: requests %s; reads %d, writes %d; process CPU %.1f s; heap after GC ",
+          steadySeconds, window, reads(window), steadyWrites.size(), (os.getProcessCpuTime() - cpu1) / 1e9);
       System.gc();
       System.out.printf("%d MiB%n", ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() >> 20);
+      System.out.printf("steady writes, by method and kind: %s%n", byKind(steadyWrites));
+      steadyWrites.stream().limit(20).forEach(w -> System.out.println("  steady write: " + w));
       operator.stop();
     } finally {
       if (server != null) {
@@ -124,8 +158,57 @@ public final class ScaleBench {
     }
   }
 
+  /** GET of one object, LIST of a collection, WATCH; every other method is a write. */
+  static String verb(HttpRequest request) {
+    if (!"GET".equals(request.method())) {
+      return request.method();
+    }
+    String query = request.uri().getQuery() == null ? "" : request.uri().getQuery();
+    if (query.contains("watch=true") || query.contains("watch=1")) {
+      return "WATCH";
+    }
+    return resourcePath(request.uri().getPath()).size() == 1 ? "LIST" : "GET";
+  }
+
+  /**
+   * The path after the API version and the namespace: [plural] for a collection, [plural, name]
+   * for an object, [plural, name, subresource] for a subresource.
+   */
+  static List<String> resourcePath(String path) {
+    List<String> parts = new ArrayList<>(List.of(path.replaceFirst("^/", "").split("/")));
+    parts = parts.subList(Math.min(parts.size(), "api".equals(parts.get(0)) ? 2 : 3), parts.size());
+    if (parts.size() >= 3 && "namespaces".equals(parts.get(0))) {
+      parts = parts.subList(2, parts.size());
+    }
+    return parts;
+  }
+
+  /** A copy of part of a synchronized list, taken under its lock while the operator keeps adding. */
+  static List<String> slice(List<String> list, int from, int to) {
+    synchronized (list) {
+      return List.copyOf(list.subList(from, Math.min(to, list.size())));
+    }
+  }
+
+  static long reads(Map<String, Long> requests) {
+    return requests.entrySet().stream().filter(e -> Set.of("GET", "LIST", "WATCH").contains(e.getKey()))
+        .mapToLong(Map.Entry::getValue).sum();
+  }
+
+  /** "PATCH modeldeployments/status" → count: each write's method and resource, without names. */
+  static Map<String, Long> byKind(List<String> writes) {
+    Map<String, Long> out = new TreeMap<>();
+    for (String w : writes) {
+      String[] methodAndPath = w.split(" ", 2);
+      List<String> r = resourcePath(methodAndPath[1]);
+      String kind = r.isEmpty() ? methodAndPath[1] : r.get(0) + (r.size() >= 3 ? "/" + r.get(2) : "");
+      out.merge(methodAndPath[0] + " " + kind, 1L, Long::sum);
+    }
+    return out;
+  }
+
   private static Map<String, Long> snapshot(Map<String, AtomicLong> m) {
-    Map<String, Long> out = new java.util.TreeMap<>();
+    Map<String, Long> out = new TreeMap<>();
     m.forEach((k, v) -> out.put(k, v.get()));
     return out;
   }

@@ -93,7 +93,7 @@ class ArtifactJobBuilderTest {
     assertThat(ArtifactJobBuilder.buildKey(otherParam.getSpec(), config)).isNotEqualTo(key);
 
     OperatorConfig newOptimizer = new OperatorConfig(config.namespaces(), config.inferenceServerImage(),
-        "ghcr.io/modelship/optimizer:0.2.0", config.artifactClaim(), config.artifactJobBackoffLimit(),
+        "ghcr.io/modelship/optimizer:0.2.0", config.artifactStore(), config.artifactJobBackoffLimit(),
         config.artifactJobDeadline(), config.leaderElection(), config.leaseNamespace(), config.metricsPort(),
         config.shutdownGrace());
     assertThat(ArtifactJobBuilder.buildKey(base.getSpec(), newOptimizer)).isNotEqualTo(key);
@@ -136,6 +136,9 @@ class ArtifactJobBuilderTest {
       assertThat(m.getMountPath()).isEqualTo("/mnt/pvc/training-out");
       assertThat(m.getReadOnly()).isTrue();
     });
+    // The optimizer resolves pvc://<claim>/<path> under $MODELSHIP_PVC_ROOT (optimizer/README.md).
+    assertThat(pod.getContainers().get(0).getEnv())
+        .anySatisfy(e -> assertThat(e).extracting("name", "value").containsExactly("MODELSHIP_PVC_ROOT", "/mnt/pvc"));
     assertThat(ArtifactJobBuilder.sourceClaim("s3://b/k")).isNull();
   }
 
@@ -146,5 +149,62 @@ class ArtifactJobBuilderTest {
     md.getSpec().optimization.passes.get(1).params.put("exclude", "Softmax,perChannel=false");
     assertThat(ArtifactJobBuilder.invalidPassParameter(md.getSpec()))
         .isEqualTo("spec.optimization.passes[1].params.exclude: the value must be set and must not contain ',' or '='");
+  }
+
+  private static final OperatorConfig S3_CONFIG = OperatorConfig.fromEnvironment(Map.of(
+      "MODELSHIP_ARTIFACT_STORE", "s3",
+      "MODELSHIP_ARTIFACT_S3_BUCKET", "ml-artifacts",
+      "MODELSHIP_ARTIFACT_S3_PREFIX", "prod",
+      "MODELSHIP_ARTIFACT_S3_ENDPOINT", "http://minio.storage:9000",
+      "MODELSHIP_ARTIFACT_S3_REGION", "eu-west-1",
+      "MODELSHIP_ARTIFACT_S3_SECRET", "artifact-store"));
+
+  @Test
+  void withAnS3StoreTheJobPublishesToTheBucketWithCredentialsByReference() {
+    Job job = ArtifactJobBuilder.build(TestResources.fraudXgb(), S3_CONFIG);
+    PodSpec pod = job.getSpec().getTemplate().getSpec();
+    Container c = pod.getContainers().get(0);
+    assertThat(c.getArgs()).containsExactly(
+        "optimize", "s3://models/fraud/model.json",
+        "--out", "s3://ml-artifacts/prod",
+        "--format", "xgboost",
+        "--sha256", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "--pass", "graph-optimize",
+        "--pass", "quantize-dynamic:exclude=Softmax,perChannel=true",
+        "--samples", "256",
+        "--max-abs-error", "0.01",
+        "--summary-file", "/dev/termination-log");
+    assertThat(c.getEnv()).filteredOn(e -> e.getName().startsWith("MODELSHIP_STORE_"))
+        .extracting(e -> e.getName() + "=" + (e.getValue() != null ? e.getValue()
+            : "secret:" + e.getValueFrom().getSecretKeyRef().getName() + "/" + e.getValueFrom().getSecretKeyRef().getKey()))
+        .containsExactlyInAnyOrder(
+            "MODELSHIP_STORE_AWS_ACCESS_KEY_ID=secret:artifact-store/AWS_ACCESS_KEY_ID",
+            "MODELSHIP_STORE_AWS_SECRET_ACCESS_KEY=secret:artifact-store/AWS_SECRET_ACCESS_KEY",
+            "MODELSHIP_STORE_S3_REGION=eu-west-1",
+            "MODELSHIP_STORE_S3_ENDPOINT=http://minio.storage:9000");
+    // The model's own credentials still come whole from its Secret, under their usual names.
+    assertThat(c.getEnvFrom()).singleElement()
+        .satisfies(e -> assertThat(e.getSecretRef().getName()).isEqualTo("s3-creds"));
+    // Built under /tmp and uploaded: no artifact claim.
+    assertThat(pod.getVolumes()).noneMatch(v -> v.getPersistentVolumeClaim() != null);
+    assertThat(c.getVolumeMounts()).extracting(m -> m.getMountPath()).containsExactly("/tmp");
+    assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+  }
+
+  @Test
+  void theStoreIsPartOfTheBuildKey() {
+    ModelDeployment md = TestResources.fraudXgb();
+    String pvcKey = ArtifactJobBuilder.buildKey(md.getSpec(), config);
+    String s3Key = ArtifactJobBuilder.buildKey(md.getSpec(), S3_CONFIG);
+    assertThat(s3Key).isNotEqualTo(pvcKey);
+    OperatorConfig otherBucket = new OperatorConfig(config.namespaces(), config.inferenceServerImage(),
+        config.optimizerImage(), new OperatorConfig.S3("other-artifacts", "prod", "http://minio.storage:9000",
+            "eu-west-1", "artifact-store"), 2, config.artifactJobDeadline(), false, null, 0, config.shutdownGrace());
+    assertThat(ArtifactJobBuilder.buildKey(md.getSpec(), otherBucket)).isNotEqualTo(s3Key);
+    // The Secret's name says how to reach the store, not where the artifact is: the same build.
+    OperatorConfig otherSecret = new OperatorConfig(config.namespaces(), config.inferenceServerImage(),
+        config.optimizerImage(), new OperatorConfig.S3("ml-artifacts", "prod", "http://minio.storage:9000",
+            "eu-west-1", "rotated-keys"), 2, config.artifactJobDeadline(), false, null, 0, config.shutdownGrace());
+    assertThat(ArtifactJobBuilder.buildKey(md.getSpec(), otherSecret)).isEqualTo(s3Key);
   }
 }

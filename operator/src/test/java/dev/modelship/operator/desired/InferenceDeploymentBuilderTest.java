@@ -27,7 +27,8 @@ class InferenceDeploymentBuilderTest {
     assertThat(c.getImage()).isEqualTo("ghcr.io/modelship/inference-server:0.1.0");
     Map<String, String> env = c.getEnv().stream().collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
     assertThat(env).isEqualTo(Map.of(
-        "MODELSHIP_MODEL_PATH", "/artifacts/" + DIGEST,
+        // The directory the optimizer writes: the digest's hex, without "sha256:".
+        "MODELSHIP_MODEL_PATH", "/artifacts/2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
         "MODELSHIP_MODEL_NAME", "fraud-xgb",
         "MODELSHIP_BATCHING_MAX_BATCH_SIZE", "32",
         "MODELSHIP_BATCHING_MAX_QUEUE_DELAY", "PT0.002S"));
@@ -99,6 +100,7 @@ class InferenceDeploymentBuilderTest {
       assertThat(m.getMountPath()).isEqualTo("/artifacts");
       assertThat(m.getReadOnly()).isTrue();
     });
+    assertThat(pod.getInitContainers()).isNullOrEmpty();
     assertThat(d.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).isZero();
     assertThat(d.getSpec().getSelector().getMatchLabels()).isEqualTo(Map.of(
         "app.kubernetes.io/name", "modelship",
@@ -108,5 +110,76 @@ class InferenceDeploymentBuilderTest {
     assertThat(d.getSpec().getTemplate().getMetadata().getLabels())
         .containsAllEntriesOf(d.getSpec().getSelector().getMatchLabels())
         .containsEntry("app.kubernetes.io/managed-by", "modelship-operator");
+  }
+
+  private static final OperatorConfig S3_CONFIG = OperatorConfig.fromEnvironment(Map.of(
+      "MODELSHIP_INFERENCE_SERVER_IMAGE", "registry.local/inference-server:1",
+      "MODELSHIP_OPTIMIZER_IMAGE", "registry.local/optimizer:1",
+      "MODELSHIP_ARTIFACT_STORE", "s3",
+      "MODELSHIP_ARTIFACT_S3_BUCKET", "ml-artifacts",
+      "MODELSHIP_ARTIFACT_S3_PREFIX", "prod",
+      "MODELSHIP_ARTIFACT_S3_REGION", "eu-west-1",
+      "MODELSHIP_ARTIFACT_S3_SECRET", "artifact-store"));
+  private static final String HEX = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
+
+  @Test
+  void withAnS3StoreAnInitContainerPullsTheArtifactIntoTheReadOnlyVolumeTheServerLoads() {
+    Deployment d = InferenceDeploymentBuilder.build(TestResources.fraudXgb(), DIGEST, S3_CONFIG);
+    PodSpec pod = d.getSpec().getTemplate().getSpec();
+    Container server = pod.getContainers().get(0);
+    Container pull = pod.getInitContainers().get(0);
+    assertThat(pod.getInitContainers()).hasSize(1);
+
+    assertThat(pull.getName()).isEqualTo("pull-artifact");
+    assertThat(pull.getImage()).isEqualTo("registry.local/optimizer:1");
+    assertThat(pull.getArgs()).containsExactly("pull", "s3://ml-artifacts/prod/" + HEX, "/artifacts/" + HEX);
+    assertThat(pull.getEnv())
+        .extracting(e -> e.getName() + "=" + (e.getValue() != null ? e.getValue()
+            : "secret:" + e.getValueFrom().getSecretKeyRef().getName() + "/" + e.getValueFrom().getSecretKeyRef().getKey()))
+        .containsExactlyInAnyOrder(
+            "HOME=/tmp",
+            "MODELSHIP_STORE_AWS_ACCESS_KEY_ID=secret:artifact-store/AWS_ACCESS_KEY_ID",
+            "MODELSHIP_STORE_AWS_SECRET_ACCESS_KEY=secret:artifact-store/AWS_SECRET_ACCESS_KEY",
+            "MODELSHIP_STORE_S3_REGION=eu-west-1");
+    assertThat(pull.getVolumeMounts()).extracting(m -> m.getName() + ":" + m.getMountPath() + ":" + m.getReadOnly())
+        .containsExactlyInAnyOrder("artifacts:/artifacts:null", "tmp:/tmp:null");
+
+    // The restricted profile, exactly as the server container has it.
+    assertThat(pull.getSecurityContext()).isEqualTo(server.getSecurityContext());
+    assertThat(pull.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(pull.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    assertThat(pull.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(pull.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(pull.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+
+    // The server reads the pulled copy, read-only, where it always looks.
+    assertThat(server.getVolumeMounts()).anySatisfy(m -> {
+      assertThat(m.getName()).isEqualTo("artifacts");
+      assertThat(m.getMountPath()).isEqualTo("/artifacts");
+      assertThat(m.getReadOnly()).isTrue();
+    });
+    assertThat(server.getEnv()).anySatisfy(e -> {
+      assertThat(e.getName()).isEqualTo("MODELSHIP_MODEL_PATH");
+      assertThat(e.getValue()).isEqualTo("/artifacts/" + HEX);
+    });
+    assertThat(server.getEnv()).noneMatch(e -> e.getName().contains("AWS"));
+    assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("artifacts")).singleElement()
+        .satisfies(v -> {
+          assertThat(v.getEmptyDir()).isNotNull();
+          assertThat(v.getPersistentVolumeClaim()).isNull();
+        });
+    assertThat(pod.getVolumes()).noneMatch(v -> v.getPersistentVolumeClaim() != null);
+    assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations())
+        .containsEntry("modelship.dev/artifact-digest", DIGEST);
+  }
+
+  @Test
+  void aNewDigestChangesThePodTemplateSoThePodsRoll() {
+    String other = "sha256:" + "fc".repeat(32);
+    Deployment a = InferenceDeploymentBuilder.build(TestResources.minimal(), DIGEST, S3_CONFIG);
+    Deployment b = InferenceDeploymentBuilder.build(TestResources.minimal(), other, S3_CONFIG);
+    assertThat(b.getSpec().getTemplate()).isNotEqualTo(a.getSpec().getTemplate());
+    assertThat(b.getSpec().getTemplate().getSpec().getInitContainers().get(0).getArgs())
+        .containsExactly("pull", "s3://ml-artifacts/prod/" + "fc".repeat(32), "/artifacts/" + "fc".repeat(32));
   }
 }

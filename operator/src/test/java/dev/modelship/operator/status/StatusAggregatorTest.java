@@ -107,6 +107,39 @@ class StatusAggregatorTest {
   }
 
   @Test
+  void aFailingArtifactPullIsTheReasonWithThePullsMessage() {
+    ModelDeployment md = threeReplicas();
+    // The kubelet's report while the S3 pull init container fails and the server has not started.
+    Pod pulling = Serialization.unmarshal("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: iris-7d9-fghij}
+        status:
+          initContainerStatuses:
+            - name: pull-artifact
+              image: x
+              imageID: ""
+              ready: false
+              restartCount: 2
+              state: {waiting: {reason: CrashLoopBackOff, message: "back-off 20s restarting failed container"}}
+              lastState: {terminated: {exitCode: 7, reason: Error, message: "[modelship] error: sha256 of s3://b/k is 00, but the manifest says 11; refusing it"}}
+          containerStatuses:
+            - name: inference-server
+              image: x
+              imageID: ""
+              ready: false
+              restartCount: 0
+              state: {waiting: {reason: PodInitializing}}
+        """, Pod.class);
+    ModelDeploymentStatus s = StatusAggregator.aggregate(md, built(DIGEST), deployment(md, DIGEST, 3, 3, 2),
+        List.of(pulling), NOW);
+    assertThat(ready(s).getStatus()).isEqualTo("False");
+    assertThat(ready(s).getReason()).isEqualTo("CrashLoopBackOff");
+    assertThat(ready(s).getMessage()).contains("iris-7d9-fghij").contains("pull-artifact")
+        .contains("last exit code 7").contains("but the manifest says 11");
+  }
+
+  @Test
   void previousArtifactServingWhileTheNewOneFailedIsNotReady() {
     ModelDeployment md = threeReplicas();
     ArtifactStatus old = new ArtifactStatus();

@@ -19,13 +19,13 @@ import java.util.stream.Stream;
  * Artifact directories under one root: {@code <root>/<digest hex>/{model file, manifest.json}}.
  * A directory appears whole or not at all: it is written under a temporary name and renamed.
  */
-public final class ArtifactStore {
+public final class DirectoryArtifactStore implements ArtifactStore {
     public static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Path root;
 
-    public ArtifactStore(Path root) {
+    public DirectoryArtifactStore(Path root) {
         this.root = root;
     }
 
@@ -33,7 +33,13 @@ public final class ArtifactStore {
         return root.resolve(ArtifactDigest.directoryName(digest));
     }
 
+    @Override
+    public String location(String digest) {
+        return directory(digest).toString();
+    }
+
     /** The manifest of an existing, intact artifact for this digest, if there is one. */
+    @Override
     public Optional<Manifest> existing(String digest) {
         Path dir = directory(digest);
         Path manifestFile = dir.resolve(Manifest.FILE);
@@ -54,8 +60,13 @@ public final class ArtifactStore {
         }
     }
 
+    @Override
+    public String write(String digest, String modelFile, byte[] model, Manifest manifest) {
+        return writeDirectory(digest, modelFile, model, manifest).toString();
+    }
+
     /** Writes model and manifest to a temporary directory, then renames it into place. */
-    public Path write(String digest, String modelFile, byte[] model, Manifest manifest) {
+    public Path writeDirectory(String digest, String modelFile, byte[] model, Manifest manifest) {
         Path target = directory(digest);
         Path tmp = null;
         try {
@@ -90,7 +101,7 @@ public final class ArtifactStore {
         }
     }
 
-    private static void deleteQuietly(Path dir) {
+    static void deleteQuietly(Path dir) {
         if (dir == null) {
             return;
         }

@@ -3,11 +3,11 @@ package dev.modelship.optimizer.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code modelship-optimizer optimize ...}; exit codes are listed in {@link OptimizeCommand}. */
+/** {@code modelship-optimizer optimize|pull ...}; exit codes are listed in {@link OptimizeCommand} and {@link PullCommand}. */
 @Command(name = "modelship-optimizer", mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Fetch, convert, optimize and validate a model; write a content-addressed artifact.",
-        subcommands = {OptimizeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {OptimizeCommand.class, PullCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

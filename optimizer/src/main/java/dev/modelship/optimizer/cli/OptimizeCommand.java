@@ -23,7 +23,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "optimize", mixinStandardHelpOptions = true,
         description = "Fetch a model, convert it to ONNX, run the passes, validate against the original"
-                + " and write <out>/<digest>/{model.onnx|model.ort, manifest.json}.",
+                + " and write <out>/<digest>/{model.onnx|model.ort, manifest.json}; <out> is a directory or"
+                + " s3://bucket[/prefix].",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:artifact written or reused",
@@ -32,14 +33,17 @@ import picocli.CommandLine.Parameters;
             "3:fetch failed or sha256 pin mismatch",
             "4:bad model: corrupt, unsupported, NaN weights",
             "5:a validation gate failed (nothing written)",
-            "6:I/O error writing the artifact (nothing left behind)"})
+            "6:I/O error writing or uploading the artifact (nothing left behind, no manifest uploaded)",
+            "7:the artifact already in the bucket is damaged (never overwritten)"})
 final class OptimizeCommand implements Callable<Integer> {
 
     @Parameters(index = "0", description = "path, file://, http(s)://, s3://bucket/key or pvc://claim/path")
     String source;
 
-    @Option(names = "--out", required = true, description = "artifact root directory")
-    Path out;
+    @Option(names = "--out", required = true, paramLabel = "<dir>|s3://bucket[/prefix]",
+            description = "artifact store: a directory, or an S3-compatible bucket (model uploaded first,"
+                    + " manifest.json last; an existing manifest is never overwritten)")
+    String out;
 
     @Option(names = "--pass", paramLabel = "name[:k=v,...]",
             description = "a pass, in order; repeatable. Passes: graph-optimize, quantize-dynamic, float16, prune,"
@@ -65,7 +69,7 @@ final class OptimizeCommand implements Callable<Integer> {
     @Option(names = "--min-top1-agreement", description = "gate: fail when top-1 agreement is lower (0..1)")
     Double minTop1;
 
-    @Option(names = "--s3-endpoint", description = "S3-compatible endpoint (default: $MODELSHIP_S3_ENDPOINT)")
+    @Option(names = "--s3-endpoint", description = "S3-compatible endpoint for s3:// sources and stores (default: $MODELSHIP_S3_ENDPOINT)")
     URI s3Endpoint;
 
     @Option(names = "--pvc-root", description = "where pvc:// claims are mounted (default: $MODELSHIP_PVC_ROOT or /pvc)")

@@ -17,11 +17,8 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Locale;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
@@ -135,16 +132,8 @@ public final class Fetcher {
         if (bucket == null || key.isEmpty()) {
             throw OptimizerException.usage("an S3 source is s3://<bucket>/<key>, got " + uri);
         }
-        var builder = S3Client.builder()
-                .httpClientBuilder(UrlConnectionHttpClient.builder())
-                .region(Region.of(config.s3Region()))
-                .credentialsProvider(DefaultCredentialsProvider.builder().build());
-        if (config.s3Endpoint() != null) {
-            // S3-compatible servers (MinIO, Ceph, moto) rarely serve virtual-host buckets.
-            builder.endpointOverride(config.s3Endpoint()).forcePathStyle(true);
-        }
         Path tmp = null;
-        try (S3Client s3 = builder.build();
+        try (S3Client s3 = S3Clients.create(config);
              ResponseInputStream<GetObjectResponse> in = s3.getObject(GetObjectRequest.builder()
                      .bucket(bucket).key(key).build())) {
             long length = in.response().contentLength() == null ? -1 : in.response().contentLength();

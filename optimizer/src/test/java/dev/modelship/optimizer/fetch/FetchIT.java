@@ -2,22 +2,17 @@ package dev.modelship.optimizer.fetch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.modelship.optimizer.Fixtures;
+import dev.modelship.optimizer.MotoS3;
 import dev.modelship.optimizer.OptimizerException;
 import dev.modelship.optimizer.Progress;
 import dev.modelship.optimizer.cli.Main;
 import java.io.File;
-import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,11 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -39,7 +30,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 class FetchIT {
     private static HttpServer http;
-    private static Process moto;
+    private static MotoS3 moto;
     private static URI s3Endpoint;
     private static byte[] model;
 
@@ -67,47 +58,12 @@ class FetchIT {
     }
 
     private static void startMoto() throws Exception {
-        // $MODELSHIP_MOTO_SERVER, else the project venv's (scripts/python-env.sh), else the PATH's.
-        Path venvMoto = Path.of("..", ".venv", "bin", "moto_server");
-        String exe = System.getenv().getOrDefault("MODELSHIP_MOTO_SERVER",
-                Files.isExecutable(venvMoto) ? venvMoto.toString() : "moto_server");
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        Path log = Files.createTempFile("moto-", ".log");
-        try {
-            moto = new ProcessBuilder(exe, "-H", "127.0.0.1", "-p", Integer.toString(port))
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        } catch (IOException e) {
-            fail("the S3 tests need moto's S3 server: pip install 'moto[server]' (or set MODELSHIP_MOTO_SERVER"
-                    + " to its executable); could not start '" + exe + "': " + e.getMessage());
-        }
-        s3Endpoint = URI.create("http://127.0.0.1:" + port);
-        HttpClient client = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            try {
-                client.send(HttpRequest.newBuilder(s3Endpoint).build(), HttpResponse.BodyHandlers.discarding());
-                break;
-            } catch (IOException e) {
-                if (!moto.isAlive() || System.nanoTime() > deadline) {
-                    fail("moto_server did not start on " + s3Endpoint + ": " + Files.readString(log));
-                }
-                Thread.sleep(200);
-            }
-        }
-        try (S3Client s3 = client()) {
+        moto = MotoS3.start();
+        s3Endpoint = moto.endpoint();
+        try (S3Client s3 = moto.client()) {
             s3.createBucket(b -> b.bucket("models"));
             s3.putObject(b -> b.bucket("models").key("fraud/lgb_binary.txt"), RequestBody.fromBytes(model));
         }
-    }
-
-    private static S3Client client() {
-        return S3Client.builder().endpointOverride(s3Endpoint).forcePathStyle(true).region(Region.US_EAST_1)
-                .httpClientBuilder(UrlConnectionHttpClient.builder())
-                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
-                .build();
     }
 
     @AfterAll
@@ -116,9 +72,7 @@ class FetchIT {
             http.stop(0);
         }
         if (moto != null) {
-            moto.descendants().forEach(ProcessHandle::destroy);
-            moto.destroy();
-            moto.waitFor();
+            moto.close();
         }
     }
 
