@@ -26,6 +26,7 @@ import dev.modelship.operator.status.PreconditionProblem;
 import dev.modelship.operator.status.StatusAggregator;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -38,6 +39,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
@@ -134,8 +136,15 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
       Condition ready = Conditions.find(next.conditions, CONDITION_READY);
       LOG.info("{}/{}: status Ready={} ({}), ArtifactReady={}", md.getMetadata().getNamespace(),
           md.getMetadata().getName(), ready.getStatus(), ready.getReason(), in.artifact().reason());
-      md.setStatus(next);
-      control = UpdateControl.patchStatus(md);
+      // Patched here rather than by returning patchStatus: this also puts the patched object in the
+      // framework's cache, so a reconcile that starts before the watch delivers it compares with
+      // this status, not the one before (otherwise it patched the same status and Event twice).
+      ModelDeployment patch = new ModelDeployment();
+      patch.setMetadata(new ObjectMetaBuilder().withName(md.getMetadata().getName())
+          .withNamespace(md.getMetadata().getNamespace()).build());
+      patch.setStatus(next);
+      PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(md, patch, context);
+      control = UpdateControl.noUpdate();
     }
     if (in.preconditionProblem() != null) {
       control.rescheduleAfter(PRECONDITION_RECHECK);
