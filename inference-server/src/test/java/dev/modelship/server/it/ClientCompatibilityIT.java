@@ -56,26 +56,7 @@ class ClientCompatibilityIT {
             servers.put(model, ServerProcess.launch(ServerProcess.MODELS.resolve(model + ".onnx"), Map.of()));
         }
         for (String model : MODELS) {
-            servers.put(model, awaitOrRelaunch(servers.get(model), ServerProcess.MODELS.resolve(model + ".onnx")));
-        }
-    }
-
-    /**
-     * Waits for a launched server; if it lost its port to another process between
-     * ServerProcess picking the port and the server binding it, launches it again.
-     */
-    static ServerProcess awaitOrRelaunch(ServerProcess server, Path model) throws Exception {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                server.awaitReady(Duration.ofSeconds(90));
-                return server;
-            } catch (IllegalStateException e) {
-                server.close();
-                if (attempt == 3 || !server.log().contains("in use")) {
-                    throw e;
-                }
-                server = ServerProcess.launch(model, Map.of());
-            }
+            servers.put(model, ServerProcess.awaitOrRelaunch(servers.get(model), ServerProcess.MODELS.resolve(model + ".onnx")));
         }
     }
 

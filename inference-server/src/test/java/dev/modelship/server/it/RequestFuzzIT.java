@@ -40,7 +40,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -144,32 +143,13 @@ class RequestFuzzIT {
         }
         for (int i = 0; i < launched.size(); i++) {
             String model = List.of("digits_mlp", "string_input", "all_types").get(i);
-            ServerProcess server = awaitOrRelaunch(launched.get(i), ServerProcess.MODELS.resolve(model + ".onnx"));
+            ServerProcess server = ServerProcess.awaitOrRelaunch(launched.get(i), ServerProcess.MODELS.resolve(model + ".onnx"));
             targets.add(new Target(model, server, models.get(model)));
             channels.put(model, ManagedChannelBuilder.forTarget(server.grpcTarget()).usePlaintext()
                     .maxInboundMessageSize(64 << 20).build());
         }
         http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(10)).build();
-    }
-
-    /**
-     * Waits for a launched server; if it lost its port to another process between
-     * ServerProcess picking the port and the server binding it, launches it again.
-     */
-    static ServerProcess awaitOrRelaunch(ServerProcess server, Path model) throws Exception {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                server.awaitReady(Duration.ofSeconds(90));
-                return server;
-            } catch (IllegalStateException e) {
-                server.close();
-                if (attempt == 3 || !server.log().contains("in use")) {
-                    throw e;
-                }
-                server = ServerProcess.launch(model, Map.of());
-            }
-        }
     }
 
     @AfterAll

@@ -61,6 +61,25 @@ public final class ServerProcess implements AutoCloseable {
         return new ServerProcess(process, log, http, grpc);
     }
 
+    /**
+     * Waits for a launched server; if it lost its port to another process between picking the
+     * port and binding it (the ports are free when picked, not reserved), launches it again.
+     */
+    public static ServerProcess awaitOrRelaunch(ServerProcess server, Path model) throws IOException, InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                server.awaitReady(Duration.ofSeconds(90));
+                return server;
+            } catch (IllegalStateException e) {
+                server.close();
+                if (attempt == 3 || !server.log().contains("in use")) {
+                    throw e;
+                }
+                server = launch(model, Map.of());
+            }
+        }
+    }
+
     public String httpUrl() {
         return "http://127.0.0.1:" + httpPort;
     }

@@ -1,7 +1,5 @@
 package dev.modelship.operator.desired;
 
-import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.COMPONENT_INFERENCE_SERVER;
-
 import dev.modelship.operator.api.v1alpha1.Autoscaling;
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
@@ -15,11 +13,7 @@ public final class AutoscalerBuilder {
   public static HorizontalPodAutoscaler build(ModelDeployment md) {
     Autoscaling a = md.getSpec().autoscaling;
     return new HorizontalPodAutoscalerBuilder()
-        .withNewMetadata()
-          .withName(md.getMetadata().getName())
-          .withNamespace(md.getMetadata().getNamespace())
-          .withLabels(ModelLabels.of(md, COMPONENT_INFERENCE_SERVER))
-        .endMetadata()
+        .withMetadata(ModelLabels.servingMetadata(md))
         .withNewSpec()
           .withNewScaleTargetRef()
             .withApiVersion("apps/v1")

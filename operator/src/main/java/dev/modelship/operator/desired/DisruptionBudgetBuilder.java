@@ -23,11 +23,7 @@ public final class DisruptionBudgetBuilder {
 
   public static PodDisruptionBudget build(ModelDeployment md) {
     return new PodDisruptionBudgetBuilder()
-        .withNewMetadata()
-          .withName(md.getMetadata().getName())
-          .withNamespace(md.getMetadata().getNamespace())
-          .withLabels(ModelLabels.of(md, COMPONENT_INFERENCE_SERVER))
-        .endMetadata()
+        .withMetadata(ModelLabels.servingMetadata(md))
         .withNewSpec()
           .withMaxUnavailable(new IntOrString(1))
           .withNewSelector().withMatchLabels(ModelLabels.selector(md, COMPONENT_INFERENCE_SERVER)).endSelector()

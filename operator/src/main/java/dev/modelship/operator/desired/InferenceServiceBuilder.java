@@ -17,11 +17,7 @@ public final class InferenceServiceBuilder {
 
   public static Service build(ModelDeployment md) {
     return new ServiceBuilder()
-        .withNewMetadata()
-          .withName(md.getMetadata().getName())
-          .withNamespace(md.getMetadata().getNamespace())
-          .withLabels(ModelLabels.of(md, COMPONENT_INFERENCE_SERVER))
-        .endMetadata()
+        .withMetadata(ModelLabels.servingMetadata(md))
         .withNewSpec()
           .withType("ClusterIP")
           .withSelector(ModelLabels.selector(md, COMPONENT_INFERENCE_SERVER))

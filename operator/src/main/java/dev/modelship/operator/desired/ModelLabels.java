@@ -3,6 +3,8 @@ package dev.modelship.operator.desired;
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.*;
 
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -16,6 +18,15 @@ public final class ModelLabels {
     Map<String, String> labels = new LinkedHashMap<>(selector(md, component));
     labels.put(LABEL_MANAGED_BY, MANAGED_BY);
     return labels;
+  }
+
+  /** Name, namespace and labels of a serving object: it takes the ModelDeployment's name. */
+  public static ObjectMeta servingMetadata(ModelDeployment md) {
+    return new ObjectMetaBuilder()
+        .withName(md.getMetadata().getName())
+        .withNamespace(md.getMetadata().getNamespace())
+        .withLabels(of(md, COMPONENT_INFERENCE_SERVER))
+        .build();
   }
 
   /**

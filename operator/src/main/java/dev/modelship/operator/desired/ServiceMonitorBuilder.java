@@ -14,11 +14,7 @@ public final class ServiceMonitorBuilder {
 
   public static ServiceMonitor build(ModelDeployment md) {
     return new io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitorBuilder()
-        .withNewMetadata()
-          .withName(md.getMetadata().getName())
-          .withNamespace(md.getMetadata().getNamespace())
-          .withLabels(ModelLabels.of(md, COMPONENT_INFERENCE_SERVER))
-        .endMetadata()
+        .withMetadata(ModelLabels.servingMetadata(md))
         .withNewSpec()
           .withNewSelector().withMatchLabels(ModelLabels.selector(md, COMPONENT_INFERENCE_SERVER)).endSelector()
           .addNewEndpoint().withPort("metrics").withPath("/metrics").withInterval("30s").endEndpoint()
