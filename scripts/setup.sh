@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need, from the project's own files, on a fresh machine:
 # Debian packages, the pinned Python venv, and the Kubernetes control-plane binaries
-# built from the Go module proxy. Idempotent: a second run reuses what is there.
+# and Helm, built from the Go module proxy. Idempotent: a second run reuses what is there.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -27,5 +27,8 @@ bash scripts/python-env.sh
 
 step "Kubernetes binaries from the Go module proxy"
 bash e2e/cluster/build.sh
+
+step "Helm from the Go module proxy"
+bash e2e/cluster/build-helm.sh
 
 step "done"
