@@ -9,8 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -20,6 +18,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
+import dev.modelship.e2e.cluster.BuildPods;
 import dev.modelship.e2e.cluster.ControlPlaneBinaries;
 import dev.modelship.e2e.cluster.LocalControlPlane;
 import dev.modelship.operator.ModelshipOperator;
@@ -32,10 +31,8 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.PodSpec;
-import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -326,25 +323,7 @@ class HelmChartIT {
   /** What a kubelet would write: the build pod's optimizer exited 0 with its summary as termination message. */
   static void playTheKubeletForTheBuild(String digest) {
     Job job = await().until(() -> admin.batch().v1().jobs().inNamespace(NS).list().getItems(), l -> l.size() == 1).get(0);
-    Pod pod = await().until(() -> admin.pods().inNamespace(NS)
-        .withLabel("batch.kubernetes.io/job-name", job.getMetadata().getName()).list().getItems(), l -> l.size() == 1).get(0);
-    String t = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
-    pod.setStatus(new PodStatusBuilder(pod.getStatus())
-        .withPhase("Succeeded")
-        .withStartTime(t)
-        .withContainerStatuses()
-        .addNewContainerStatus()
-          .withName(pod.getSpec().getContainers().get(0).getName())
-          .withImage(pod.getSpec().getContainers().get(0).getImage()).withImageID("")
-          .withReady(false).withRestartCount(0)
-          .withNewState().withNewTerminated()
-            .withExitCode(0).withReason("Completed").withStartedAt(t).withFinishedAt(t)
-            .withMessage("{\"digest\":\"" + digest + "\",\"format\":\"onnx\",\"bytes\":1000,\"sourceBytes\":2000,"
-                + "\"validation\":{\"samples\":256,\"maxAbsError\":0.0001}}")
-          .endTerminated().endState()
-        .endContainerStatus()
-        .build());
-    admin.pods().inNamespace(NS).resource(pod).updateStatus();
+    BuildPods.succeed(admin, NS, job.getMetadata().getName(), digest, Duration.ofSeconds(60));
   }
 
   /** The operator container's environment as the API server stored it, with the Downward API resolved. */

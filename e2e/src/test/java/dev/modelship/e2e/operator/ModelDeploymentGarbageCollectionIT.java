@@ -11,8 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -27,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import dev.modelship.e2e.cluster.ControlPlaneBinaries;
+import dev.modelship.e2e.cluster.BuildPods;
 import dev.modelship.e2e.cluster.LocalControlPlane;
 import dev.modelship.operator.ModelshipOperator;
 import dev.modelship.operator.OperatorConfig;
@@ -37,8 +36,6 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodStatus;
-import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -248,27 +245,8 @@ class ModelDeploymentGarbageCollectionIT {
    */
   static void buildArtifactAndAwaitServing(String ns, String md) {
     Job job = await(SETTLE).until(() -> jobsOf(ns, md), jobs -> jobs.size() == 1).get(0);
-    Pod pod = await(SETTLE).until(() -> client.pods().inNamespace(ns)
-        .withLabel("batch.kubernetes.io/job-name", job.getMetadata().getName()).list().getItems(), l -> l.size() == 1).get(0);
-    String t = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
     String digest = "sha256:" + sha256Hex(ns + "/" + md);
-    PodStatus status = new PodStatusBuilder(pod.getStatus())
-        .withPhase("Succeeded")
-        .withStartTime(t)
-        .withContainerStatuses()
-        .addNewContainerStatus()
-          .withName(pod.getSpec().getContainers().get(0).getName())
-          .withImage(pod.getSpec().getContainers().get(0).getImage()).withImageID("")
-          .withReady(false).withRestartCount(0)
-          .withNewState().withNewTerminated()
-            .withExitCode(0).withReason("Completed").withStartedAt(t).withFinishedAt(t)
-            .withMessage("{\"digest\":\"" + digest + "\",\"format\":\"onnx\",\"bytes\":1000,\"sourceBytes\":2000,"
-                + "\"validation\":{\"samples\":256,\"maxAbsError\":0.0001}}")
-          .endTerminated().endState()
-        .endContainerStatus()
-        .build();
-    pod.setStatus(status);
-    client.pods().inNamespace(ns).resource(pod).updateStatus();
+    BuildPods.succeed(client, ns, job.getMetadata().getName(), digest, SETTLE);
 
     // The job controller counts the pod and completes the Job ...
     await(SETTLE).until(() -> client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get()
