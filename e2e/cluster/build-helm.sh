@@ -14,9 +14,12 @@
 #   GOMODCACHE/GOCACHE  honoured as usual by the go command
 set -euo pipefail
 
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$here/lib.sh"   # K8S_VERSION (it names the directory), log, die
+
 # v3.19.x is built on client-go v0.34, the Kubernetes minor of build.sh's control plane.
 HELM_VERSION=v3.19.5
-K8S_VERSION=1.34.4   # build.sh's; only names the directory
 
 force=0
 for arg in "$@"; do
@@ -26,9 +29,6 @@ for arg in "$@"; do
     *) echo "build-helm.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
-
-log() { printf '[build-helm.sh %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
-die() { printf '[build-helm.sh] ERROR: %s\n' "$*" >&2; exit 1; }
 
 command -v go >/dev/null || die "the go command is not on PATH"
 

@@ -37,14 +37,6 @@ public record OperatorConfig(
 
   public static final String DEFAULT_VERSION = "0.1.0";
 
-  /** With a PersistentVolumeClaim as the artifact store, as before there was a choice. */
-  public OperatorConfig(Set<String> namespaces, String inferenceServerImage, String optimizerImage,
-      String artifactClaim, int artifactJobBackoffLimit, Duration artifactJobDeadline, boolean leaderElection,
-      String leaseNamespace, int metricsPort, Duration shutdownGrace) {
-    this(namespaces, inferenceServerImage, optimizerImage, new Pvc(artifactClaim), artifactJobBackoffLimit,
-        artifactJobDeadline, leaderElection, leaseNamespace, metricsPort, shutdownGrace);
-  }
-
   /** Where artifacts are kept, each under {@code <digest hex>/}. */
   public sealed interface ArtifactStore permits Pvc, S3 {}
 

@@ -70,7 +70,7 @@ class ModelDeploymentIT {
   static final java.util.List<String> operatorWrites = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
   static Operator operator;
   static final OperatorConfig CONFIG = new OperatorConfig(java.util.Set.of(),
-      "ghcr.io/modelship/inference-server:test", "ghcr.io/modelship/optimizer:test", "modelship-artifacts",
+      "ghcr.io/modelship/inference-server:test", "ghcr.io/modelship/optimizer:test", new OperatorConfig.Pvc("modelship-artifacts"),
       2, Duration.ofHours(1), false, null, 0, Duration.ofSeconds(5));
 
   /** The same operator with an S3-compatible bucket as its artifact store. */

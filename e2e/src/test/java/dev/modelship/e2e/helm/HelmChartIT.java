@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import dev.modelship.e2e.cluster.BuildPods;
 import dev.modelship.e2e.cluster.ControlPlaneBinaries;
 import dev.modelship.e2e.cluster.LocalControlPlane;
+import dev.modelship.e2e.cluster.Namespaces;
 import dev.modelship.operator.ModelshipOperator;
 import dev.modelship.operator.OperatorConfig;
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
@@ -30,10 +31,8 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.PodSpec;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -165,13 +164,7 @@ class HelmChartIT {
   @Test
   @Order(2)
   void theOperatorDoesItsWorkAsTheChartsServiceAccount() throws Exception {
-    admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build()).create();
-    // The artifact store the chart's default settings name (it stays Pending: no storage here).
-    admin.persistentVolumeClaims().inNamespace(NS).resource(new PersistentVolumeClaimBuilder()
-        .withNewMetadata().withName("modelship-artifacts").endMetadata()
-        .withNewSpec().withAccessModes("ReadWriteMany")
-          .withNewResources().addToRequests("storage", new Quantity("1Gi")).endResources()
-        .endSpec().build()).create();
+    Namespaces.createWithArtifactClaim(admin, NS);   // the claim the chart's default settings name
 
     Map<String, String> env = chartEnvironment();
     // The chart's defaults, as values.yaml and operator/README.md document them.

@@ -27,16 +27,14 @@ import java.util.stream.Stream;
 import dev.modelship.e2e.cluster.ControlPlaneBinaries;
 import dev.modelship.e2e.cluster.BuildPods;
 import dev.modelship.e2e.cluster.LocalControlPlane;
+import dev.modelship.e2e.cluster.Namespaces;
 import dev.modelship.operator.ModelshipOperator;
 import dev.modelship.operator.OperatorConfig;
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -95,13 +93,7 @@ class ModelDeploymentGarbageCollectionIT {
         .withName("modeldeployments.modelship.dev").get().getStatus().getConditions().stream()
         .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
     for (String ns : List.of(NS, KEEP_NS)) {
-      client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
-      // The artifact store the operator checks for before it creates a build Job (it stays Pending: no storage here).
-      client.persistentVolumeClaims().inNamespace(ns).resource(new PersistentVolumeClaimBuilder()
-          .withNewMetadata().withName("modelship-artifacts").endMetadata()
-          .withNewSpec().withAccessModes("ReadWriteMany")
-            .withNewResources().addToRequests("storage", new Quantity("1Gi")).endResources()
-          .endSpec().build()).create();
+      Namespaces.createWithArtifactClaim(client, ns);
     }
 
     operatorLog.start();
