@@ -38,7 +38,7 @@ def optimize(source, passes, out):
     summary = json.loads(r.stdout.strip().splitlines()[-1])
     if r.returncode != 0:
         raise RuntimeError(f"{cmd}: {summary}")
-    return os.path.join(summary["artifactDir"], summary["outputFile"])
+    return os.path.join(summary["location"], summary["file"])
 
 
 def session(path):

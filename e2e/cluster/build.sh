@@ -18,8 +18,9 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-K8S_VERSION=1.34.4   # must match `require k8s.io/kubernetes` in go.mod
-ETCD_VERSION=3.6.5   # must match `require go.etcd.io/etcd/server/v3` in etcd/go.mod
+# The versions have one home each: the go.mod files that build them.
+K8S_VERSION="$(sed -n 's/^require k8s\.io\/kubernetes v//p' "$here/go.mod")"
+ETCD_VERSION="$(sed -n 's/^require go\.etcd\.io\/etcd\/server\/v3 v//p' "$here/etcd/go.mod")"
 
 force=0
 for arg in "$@"; do
@@ -35,11 +36,8 @@ die() { printf '[build.sh] ERROR: %s\n' "$*" >&2; exit 1; }
 
 command -v go >/dev/null || die "the go command is not on PATH"
 
-# Guard against the constants above drifting from the committed modules.
-grep -Eq "^require k8s\.io/kubernetes v${K8S_VERSION//./\\.}\$" "$here/go.mod" \
-  || die "go.mod does not require k8s.io/kubernetes v${K8S_VERSION}"
-grep -Eq "^require go\.etcd\.io/etcd/server/v3 v${ETCD_VERSION//./\\.}\$" "$here/etcd/go.mod" \
-  || die "etcd/go.mod does not require go.etcd.io/etcd/server/v3 v${ETCD_VERSION}"
+[[ -n "$K8S_VERSION" ]] || die "go.mod has no line 'require k8s.io/kubernetes v<version>'"
+[[ -n "$ETCD_VERSION" ]] || die "etcd/go.mod has no line 'require go.etcd.io/etcd/server/v3 v<version>'"
 
 goos="$(go env GOOS)"
 goarch="$(go env GOARCH)"

@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # the variables are used by the scripts that source this
 
-K8S_VERSION=1.34.4
+# The Kubernetes release has one home: the go.mod that builds it. Scripts and tests read it there.
+K8S_VERSION="$(sed -n 's/^require k8s\.io\/kubernetes v//p' "$(dirname "${BASH_SOURCE[0]}")/go.mod")"
 
 cluster_dir="${MODELSHIP_CLUSTER_DIR:-$HOME/.modelship/cluster}"
 bin_dir="${MODELSHIP_K8S_BIN_DIR:-${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}/k8s/${K8S_VERSION}-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m | sed -e 's/x86_64/amd64/' -e 's/aarch64/arm64/')}"

@@ -1,5 +1,6 @@
 package dev.modelship.server;
 
+import dev.modelship.artifact.Digests;
 import dev.modelship.server.batching.Batcher;
 import dev.modelship.server.metrics.InferenceMetrics;
 import dev.modelship.server.model.ModelArtifact;
@@ -68,7 +69,7 @@ public class InferenceService {
                     + e.getMessage() + "; the model will not be served", e);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        metrics.modelInfo(artifact.digest().orElse("sha256:" + artifact.sha256()), artifact.format(), seconds);
+        metrics.modelInfo(artifact.digest().orElse(Digests.of(artifact.sha256())), artifact.format(), seconds);
         ready = true;
         LOG.infof("serving model '%s' from %s (%s, sha256 %s) in %.0f ms; inputs %s, outputs %s; "
                         + "batching %s (max %d rows, delay %s), %d intra-op threads",
@@ -87,8 +88,14 @@ public class InferenceService {
         }
     }
 
+    /** Loaded, warmed up and serving; false again while shutting down or once {@link #live()} is false. */
     public boolean ready() {
-        return ready;
+        return ready && live();
+    }
+
+    /** False once a fatal error (out of memory) stopped the batcher: only a restart helps. */
+    public boolean live() {
+        return batcher == null || batcher.serving();
     }
 
     public String modelName() {

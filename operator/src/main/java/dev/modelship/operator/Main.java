@@ -1,7 +1,6 @@
 package dev.modelship.operator;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.modelship.operator.dependents.ServiceMonitorDependent;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
@@ -62,10 +61,9 @@ public final class Main {
         http.stop(0);
       }
     }, "modelship-shutdown"));
-    LOG.info("starting: namespaces={}, leaderElection={}, artifact store={}, inference image={}, optimizer image={},"
-        + " ServiceMonitors={}", config.namespaces().isEmpty() ? "all" : config.namespaces(), config.leaderElection(),
-        describe(config.artifactStore()), config.inferenceServerImage(), config.optimizerImage(),
-        ServiceMonitorDependent.CrdInstalled.present() ? "on" : "off (CRD not installed at start)");
+    LOG.info("starting: namespaces={}, leaderElection={}, artifact store={}, inference image={}, optimizer image={}",
+        config.namespaces().isEmpty() ? "all" : config.namespaces(), config.leaderElection(),
+        describe(config.artifactStore()), config.inferenceServerImage(), config.optimizerImage());
     try {
       operator.start();
     } catch (RuntimeException e) {

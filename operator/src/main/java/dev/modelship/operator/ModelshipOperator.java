@@ -1,6 +1,5 @@
 package dev.modelship.operator;
 
-import dev.modelship.operator.dependents.ServiceMonitorDependent;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
@@ -40,7 +39,6 @@ public final class ModelshipOperator {
             false));
       }
     });
-    ServiceMonitorDependent.CrdInstalled.detect(client);
     operator.register(new ModelDeploymentReconciler(config), c -> {
       if (!config.namespaces().isEmpty()) {
         c.settingNamespaces(config.namespaces());

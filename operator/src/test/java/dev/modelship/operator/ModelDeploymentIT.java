@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
+import dev.modelship.operator.contract.OptimizerRuns.Run;
+import dev.modelship.operator.contract.OptimizerRuns;
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -27,9 +31,8 @@ import io.fabric8.kubernetes.client.http.BasicBuilder;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.Interceptor;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.kubeapitest.KubeAPIServer;
-import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.CRDPresentActivationCondition;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.FileInputStream;
 import java.nio.file.Files;
@@ -59,7 +62,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ModelDeploymentIT {
 
-  static final String K8S_VERSION = "1.34.4";
+  static final String K8S_VERSION = KubernetesRelease.VERSION;
   static final Duration WAIT = Duration.ofSeconds(30);
 
   static KubeAPIServer apiServer;
@@ -123,9 +126,23 @@ class ModelDeploymentIT {
   }
 
   static Operator startOperator() {
-    Operator op = ModelshipOperator.create(operatorClient, CONFIG, new SimpleMeterRegistry(), () -> {});
+    operatorMetrics = new SimpleMeterRegistry();
+    Operator op = ModelshipOperator.create(operatorClient, CONFIG, operatorMetrics, () -> {});
     op.start();
     return op;
+  }
+
+  /** The running operator's JOSDK metrics: what it reconciled, and what it is reconciling now. */
+  static SimpleMeterRegistry operatorMetrics;
+
+  /**
+   * Waits until the operator has finished at least {@code count} reconciles more than
+   * {@code before} and has none running or queued: the moment after which a write it was going to
+   * make would already have been seen.
+   */
+  static void awaitReconciles(double before, int count) {
+    OperatorActivity activity = new OperatorActivity(operatorMetrics);
+    activity.awaitIdleWhen(WAIT, () -> activity.reconcilesFinished() >= before + count);
   }
 
   @AfterAll
@@ -186,15 +203,20 @@ class ModelDeploymentIT {
     assertThat(client.services().inNamespace(ns).withName("fraud").get().getSpec().getPorts())
         .extracting(p -> p.getName() + ":" + p.getPort()).containsExactly("http:8080", "grpc:8081", "metrics:9090");
 
-    String digest = "sha256:" + "ab".repeat(32);
-    completeJob(job, digest, 2048, 9000);
+    // The real optimizer's summary of a real build, as the pod's termination message.
+    String source = OptimizerRuns.exampleModel("trees/xgb_regression.json");
+    Run build = OptimizerRuns.optimize(source, "--format", "xgboost", "--pass", "graph-optimize", "--samples", "256");
+    String digest = build.digest();
+    completeJob(job, build);
 
     ModelDeployment md = awaitCondition("fraud", "ArtifactReady", "True", "Built");
     assertThat(md.getStatus().artifact.digest).isEqualTo(digest);
     assertThat(md.getStatus().artifact.format).isEqualTo("onnx");
-    assertThat(md.getStatus().artifact.bytes).isEqualTo(2048L);
-    assertThat(md.getStatus().artifact.sourceBytes).isEqualTo(9000L);
-    assertThat(md.getStatus().artifact.validation.maxAbsError).isEqualTo(0.0004);
+    assertThat(md.getStatus().artifact.bytes).isEqualTo(fileSize(build.artifactDirectory().resolve("model.onnx")));
+    assertThat(md.getStatus().artifact.sourceBytes).isEqualTo(fileSize(Path.of(source)));
+    assertThat(md.getStatus().artifact.validation.samples).isEqualTo(256);
+    assertThat(md.getStatus().artifact.validation.maxAbsError)
+        .isEqualTo(manifest(build).at("/validation/maxAbsError").asDouble());
 
     Deployment d = await().atMost(WAIT).until(() -> client.apps().deployments().inNamespace(ns).withName("fraud").get(),
         x -> x != null);
@@ -202,7 +224,7 @@ class ModelDeploymentIT {
     assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry("modelship.dev/artifact-digest", digest);
     assertThat(d.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
         .extracting(EnvVar::getName, EnvVar::getValue)
-        .contains(org.assertj.core.groups.Tuple.tuple("MODELSHIP_MODEL_PATH", "/artifacts/" + "ab".repeat(32)));
+        .contains(org.assertj.core.groups.Tuple.tuple("MODELSHIP_MODEL_PATH", "/artifacts/" + digest.substring(7)));
     assertThat(client.policy().v1().podDisruptionBudget().inNamespace(ns).withName("fraud").get()).isNotNull();
     assertThat(client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(ns).withName("fraud").get()).isNull();
 
@@ -229,8 +251,9 @@ class ModelDeploymentIT {
           model: {uri: "https://models.example/churn-v1.onnx"}
         """);
     Job first = awaitOne(Job.class);
-    String v1 = "sha256:" + "11".repeat(32);
-    completeJob(first, v1, 100, 100);
+    Run build1 = OptimizerRuns.optimize(OptimizerRuns.exampleModel("digits_mlp.onnx"), "--samples", "256");
+    String v1 = build1.digest();
+    completeJob(first, build1);
     awaitCondition("churn", "ArtifactReady", "True", "Built");
     setDeploymentStatusWhenPresent("churn", v1, 1);
     awaitCondition("churn", "Ready", "True", "MinimumReplicasAvailable");
@@ -255,8 +278,11 @@ class ModelDeploymentIT {
     assertThat(md.getStatus().artifact.digest).isEqualTo(v1);
     assertThat(deploymentDigest("churn")).isEqualTo(v1);
 
-    String v2 = "sha256:" + "22".repeat(32);
-    completeJob(second, v2, 100, 100);
+    Run build2 = OptimizerRuns.optimize(OptimizerRuns.exampleModel("digits_mlp.onnx"), "--pass", "graph-optimize",
+        "--samples", "256");
+    String v2 = build2.digest();
+    assertThat(v2).isNotEqualTo(v1);
+    completeJob(second, build2);
     awaitCondition("churn", "ArtifactReady", "True", "Built");
     await().atMost(WAIT).until(() -> v2.equals(deploymentDigest("churn")));
     awaitCondition("churn", "Ready", "False", "RolloutInProgress");
@@ -277,10 +303,15 @@ class ModelDeploymentIT {
           optimization: {validation: {maxAbsError: 0.001}}
         """);
     Job job = awaitOne(Job.class);
-    failJob(job, "{\"error\":{\"reason\":\"ValidationFailed\",\"message\":\"max abs error 0.2 exceeds 0.001\"}}");
+    // The real optimizer failing this gate: float16 weights cannot meet a max abs error of 0.
+    Run failed = OptimizerRuns.optimize(OptimizerRuns.exampleModel("digits_mlp.onnx"), "--pass", "float16",
+        "--samples", "64", "--max-abs-error", "0");
+    assertThat(failed.exitCode()).isEqualTo(5);
+    failJob(job, failed);
     ModelDeployment md = awaitCondition("bad", "ArtifactReady", "False", "ValidationFailed");
     assertThat(Stream.of(md.getStatus().conditions.toArray(new Condition[0])))
-        .anySatisfy(c -> assertThat(c.getMessage()).contains("max abs error 0.2 exceeds 0.001"));
+        .anySatisfy(c -> assertThat(c.getMessage()).contains("validation gate failed: max abs error")
+            .contains("> allowed 0.0").contains(job.getMetadata().getName()));
     await().atMost(WAIT).untilAsserted(() -> assertThat(client.v1().events().inNamespace(ns).list().getItems())
         .anySatisfy(e -> {
           assertThat(e.getReason()).isEqualTo("ValidationFailed");
@@ -355,8 +386,11 @@ class ModelDeploymentIT {
           .doesNotContain("AKIDEXAMPLE").doesNotContain("EXAMPLEKEY");
       assertThat(jobPod.getVolumes()).noneMatch(v -> v.getPersistentVolumeClaim() != null);
 
-      String digest = "sha256:" + "5e".repeat(32);
-      completeJob(job, digest, 4096, 8192);
+      Run build = OptimizerRuns.optimize(OptimizerRuns.exampleModel("trees/xgb_regression.json"), "--format",
+          "xgboost", "--samples", "256");
+      String digest = build.digest();
+      String hex = digest.substring(7);
+      completeJob(job, build);
       awaitCondition("fraud", "ArtifactReady", "True", "Built");
       Deployment d = await().atMost(WAIT).until(() -> client.apps().deployments().inNamespace(ns).withName("fraud").get(),
           x -> x != null);
@@ -364,8 +398,7 @@ class ModelDeploymentIT {
       assertThat(pod.getInitContainers()).singleElement().satisfies(pull -> {
         assertThat(pull.getName()).isEqualTo("pull-artifact");
         assertThat(pull.getImage()).isEqualTo("ghcr.io/modelship/optimizer:test");
-        assertThat(pull.getArgs()).containsExactly("pull", "s3://ml-artifacts/prod/" + "5e".repeat(32),
-            "/artifacts/" + "5e".repeat(32));
+        assertThat(pull.getArgs()).containsExactly("pull", "s3://ml-artifacts/prod/" + hex, "/artifacts/" + hex);
         assertThat(pull.getSecurityContext()).isEqualTo(pod.getContainers().get(0).getSecurityContext());
         assertThat(pull.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/artifacts"));
       });
@@ -376,7 +409,7 @@ class ModelDeploymentIT {
       assertThat(pod.getVolumes()).filteredOn(v -> "artifacts".equals(v.getName())).singleElement()
           .satisfies(v -> assertThat(v.getEmptyDir()).isNotNull());
       assertThat(pod.getContainers().get(0).getEnv()).extracting(EnvVar::getName, EnvVar::getValue)
-          .contains(org.assertj.core.groups.Tuple.tuple("MODELSHIP_MODEL_PATH", "/artifacts/" + "5e".repeat(32)));
+          .contains(org.assertj.core.groups.Tuple.tuple("MODELSHIP_MODEL_PATH", "/artifacts/" + hex));
       assertThat(Serialization.asYaml(d)).as("no credential value in the Deployment")
           .doesNotContain("AKIDEXAMPLE").doesNotContain("EXAMPLEKEY");
       setDeploymentStatusWhenPresent("fraud", digest, 1);
@@ -400,7 +433,8 @@ class ModelDeploymentIT {
           model: {uri: "https://models.example/m.onnx"}
           autoscaling: {maxReplicas: 5}
         """);
-    completeJob(awaitOne(Job.class), "sha256:" + "33".repeat(32), 1, 1);
+    completeJob(awaitOne(Job.class), OptimizerRuns.optimize(OptimizerRuns.exampleModel("digits_mlp.onnx"),
+        "--samples", "256"));
     var hpa = await().atMost(WAIT).until(
         () -> client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(ns).withName("scaled").get(), h -> h != null);
     assertThat(hpa.getSpec().getMinReplicas()).isEqualTo(1);
@@ -427,28 +461,30 @@ class ModelDeploymentIT {
             resources: {requests: {cpu: "1000m", memory: 1Gi}, limits: {memory: 2048Mi}}
           replicas: 3
         """);
-    String digest = "sha256:" + "44".repeat(32);
-    completeJob(awaitOne(Job.class), digest, 1, 1);
+    Run build = OptimizerRuns.optimize(OptimizerRuns.exampleModel("digits_mlp.onnx"), "--samples", "256");
+    String digest = build.digest();
+    completeJob(awaitOne(Job.class), build);
     setDeploymentStatusWhenPresent("steady", digest, 3);
     awaitCondition("steady", "Ready", "True", "MinimumReplicasAvailable");
-    Thread.sleep(2000); // let the last status patch settle before taking the snapshot
+    new OperatorActivity(operatorMetrics).awaitIdleWhen(WAIT, () -> true);
     int writesBefore = operatorWrites.size();
     // The counter sees the operator's writes: it created the Job, Deployment, Service and status.
     assertThat(operatorWrites).anyMatch(w -> w.contains("/namespaces/" + ns + "/jobs"));
 
     // An event that changes nothing the operator cares about still makes it reconcile.
+    double reconcilesBefore = new OperatorActivity(operatorMetrics).reconcilesFinished();
     Pod anyPod = terminatedPodsOf("steady").get(0);
     anyPod.getMetadata().setAnnotations(Map.of("touched-by-test", "yes"));
     client.pods().inNamespace(ns).resource(anyPod).update();
-    Thread.sleep(3000);
-    Map<String, String> before = resourceVersions();
+    awaitReconciles(reconcilesBefore, 1);
+    Map<String, String> versionsBeforeRestart = resourceVersions();
     // A full resync: a fresh operator lists everything and reconciles every resource once.
     operator.stop();
     operator = startOperator();
-    Thread.sleep(8000);
+    awaitReconciles(0, client.resources(ModelDeployment.class).inAnyNamespace().list().getItems().size());
 
     assertThat(operatorWrites.subList(writesBefore, operatorWrites.size())).as("requests other than GET").isEmpty();
-    assertThat(resourceVersions()).isEqualTo(before);
+    assertThat(resourceVersions()).isEqualTo(versionsBeforeRestart);
   }
 
   @Test
@@ -510,6 +546,10 @@ class ModelDeploymentIT {
     await().atMost(WAIT).until(() -> client.apiextensions().v1().customResourceDefinitions()
         .withName("servicemonitors.monitoring.coreos.com").get().getStatus().getConditions().stream()
         .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
+    // No restart: the CRD is looked up again at a reconcile once a minute has passed since the last
+    // look (ServiceMonitorDependent.CrdInstalled). The test forgets the earlier looks instead of
+    // waiting out that minute; the first reconcile of "watched" looks.
+    CRDPresentActivationCondition.clearState();
     apply("""
         apiVersion: modelship.dev/v1alpha1
         kind: ModelDeployment
@@ -517,11 +557,6 @@ class ModelDeploymentIT {
         spec:
           model: {uri: "https://models.example/w.onnx"}
         """);
-    awaitCondition("watched", "ArtifactReady", "False", "Building");
-    assertThat(serviceMonitors().inNamespace(ns).withName("watched").get()).isNull();
-    // The CRD is looked for when the operator starts.
-    operator.stop();
-    operator = startOperator();
     GenericKubernetesResource monitor = await().atMost(WAIT)
         .until(() -> serviceMonitors().inNamespace(ns).withName("watched").get(), x -> x != null);
     assertThat(monitor.<String>get("spec", "endpoints", 0, "port")).isEqualTo("metrics");
@@ -606,11 +641,28 @@ class ModelDeploymentIT {
     return Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
   }
 
+  /** The artifact's manifest.json as the optimizer wrote it, read without the contract's classes. */
+  static com.fasterxml.jackson.databind.JsonNode manifest(Run build) {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+          build.artifactDirectory().resolve("manifest.json").toFile());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  static long fileSize(Path file) {
+    try {
+      return Files.size(file);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** What the Job controller and the kubelet write when the optimizer exits 0 with its summary. */
-  void completeJob(Job job, String digest, long bytes, long sourceBytes) {
-    String summary = "{\"digest\":\"" + digest + "\",\"format\":\"onnx\",\"bytes\":" + bytes + ",\"sourceBytes\":"
-        + sourceBytes + ",\"validation\":{\"samples\":256,\"maxAbsError\":0.0004}}";
-    terminatedPod(job, 0, summary, "Completed");
+  void completeJob(Job job, Run build) {
+    assertThat(build.exitCode()).as(build.stdout()).isZero();
+    terminatedPod(job, 0, build.terminationMessage(), "Completed");
     String t = now();
     job = client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get();
     job.setStatus(new JobStatusBuilder()
@@ -625,24 +677,27 @@ class ModelDeploymentIT {
     client.batch().v1().jobs().inNamespace(ns).resource(job).updateStatus();
   }
 
-  void failJob(Job job, String terminationMessage) {
-    terminatedPod(job, 3, terminationMessage, "Error");
+  /** What the Job controller and the kubelet write when the optimizer fails deterministically: its pod failure policy fails the Job at once. */
+  void failJob(Job job, Run build) {
+    Pod pod = terminatedPod(job, build.exitCode(), build.terminationMessage(), "Error");
     String t = now();
+    String message = "Container optimizer for pod " + ns + "/" + pod.getMetadata().getName() + " failed with exit code "
+        + build.exitCode() + " matching FailJob rule at index 0";
     job = client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get();
     job.setStatus(new JobStatusBuilder()
-        .withStartTime(t).withFailed(3).withReady(0).withTerminating(0)
+        .withStartTime(t).withFailed(1).withReady(0).withTerminating(0)
         .withNewUncountedTerminatedPods().endUncountedTerminatedPods()
         .withConditions(
-            new JobConditionBuilder().withType("FailureTarget").withStatus("True").withReason("BackoffLimitExceeded")
-                .withMessage("Job has reached the specified backoff limit").withLastProbeTime(t).withLastTransitionTime(t).build(),
-            new JobConditionBuilder().withType("Failed").withStatus("True").withReason("BackoffLimitExceeded")
-                .withMessage("Job has reached the specified backoff limit").withLastProbeTime(t).withLastTransitionTime(t).build())
+            new JobConditionBuilder().withType("FailureTarget").withStatus("True").withReason("PodFailurePolicy")
+                .withMessage(message).withLastProbeTime(t).withLastTransitionTime(t).build(),
+            new JobConditionBuilder().withType("Failed").withStatus("True").withReason("PodFailurePolicy")
+                .withMessage(message).withLastProbeTime(t).withLastTransitionTime(t).build())
         .build());
     client.batch().v1().jobs().inNamespace(ns).resource(job).updateStatus();
   }
 
   /** A pod of the Job as the Job controller creates it, with the terminated state the kubelet reports. */
-  void terminatedPod(Job job, int exitCode, String message, String reason) {
+  Pod terminatedPod(Job job, int exitCode, String message, String reason) {
     var template = job.getSpec().getTemplate();
     Pod pod = client.pods().inNamespace(ns).resource(new PodBuilder()
         .withNewMetadata()
@@ -662,7 +717,7 @@ class ModelDeploymentIT {
           .endTerminated().endState()
         .endContainerStatus()
         .build());
-    client.pods().inNamespace(ns).resource(pod).updateStatus();
+    return client.pods().inNamespace(ns).resource(pod).updateStatus();
   }
 
   void setDeploymentStatusWhenPresent(String name, String digest, int replicas) {

@@ -1,8 +1,8 @@
 package dev.modelship.optimizer;
 
+import dev.modelship.artifact.PassSpec;
 import dev.modelship.optimizer.convert.ModelFormat;
 import dev.modelship.optimizer.fetch.FetchConfig;
-import dev.modelship.optimizer.passes.PassSpec;
 import java.nio.file.Path;
 import java.util.List;
 

@@ -1,17 +1,19 @@
 package dev.modelship.optimizer;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import dev.modelship.artifact.BuildReason;
+import dev.modelship.artifact.Digests;
+import dev.modelship.artifact.Manifest;
+import dev.modelship.artifact.PassSpec;
 import dev.modelship.optimizer.artifact.ArtifactDigest;
 import dev.modelship.optimizer.artifact.ArtifactStore;
-import dev.modelship.optimizer.artifact.Manifest;
 import dev.modelship.optimizer.convert.Converter;
 import dev.modelship.optimizer.convert.ModelFormat;
 import dev.modelship.optimizer.fetch.FetchedSource;
 import dev.modelship.optimizer.fetch.Fetcher;
-import dev.modelship.optimizer.onnx.Signature;
+import dev.modelship.optimizer.onnx.Signatures;
 import dev.modelship.optimizer.passes.Pass;
 import dev.modelship.optimizer.passes.PassRegistry;
-import dev.modelship.optimizer.passes.PassSpec;
 import dev.modelship.optimizer.validate.SampleSet;
 import dev.modelship.optimizer.validate.Validator;
 import java.io.IOException;
@@ -22,6 +24,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 
@@ -51,12 +54,18 @@ public final class Optimizer {
             for (Pass p : passes) {
                 asRun.add(new PassSpec(p.name(), p.params()));
             }
-            String digest = ArtifactDigest.compute(source.sha256(), format.id(), asRun, VERSION);
+            String digest = ArtifactDigest.compute(source.sha256(), format.id(), asRun, request.samples(),
+                    sampleFileSha256(request), VERSION);
             var existing = store.existing(digest);
             if (existing.isPresent()) {
+                Manifest.Validation report = existing.get().validation();
+                // The samples are part of the digest, so the stored report is the one a rebuild would make.
+                checkGates(request, report, "artifact " + digest + " exists, but its validation report fails the"
+                        + " current gate: ");
                 progress.step("artifact " + digest + " already exists at " + store.location(digest)
-                        + ": reused without work");
-                return new OptimizeResult(digest, store.location(digest), existing.get(), true);
+                        + ": reused without work" + (gated(request) ? "; its validation report meets the gates" : ""));
+                return new OptimizeResult(digest, store.location(digest), existing.get(), true,
+                        withGates(report, request));
             }
 
             long t1 = System.nanoTime();
@@ -64,7 +73,7 @@ public final class Optimizer {
             byte[] reference = format == ModelFormat.ONNX ? bytes : model.toByteArray();
             progress.done(format == ModelFormat.ONNX ? "check onnx" : "convert " + format.id() + " -> onnx",
                     t1, bytes.length, reference.length);
-            Signature signature = Signature.of(model);
+            Manifest.Signature signature = Signatures.of(model);
 
             List<Manifest.PipelineStep> steps = new ArrayList<>();
             byte[] current = reference;
@@ -88,56 +97,90 @@ public final class Optimizer {
 
             Manifest.Validation validation = null;
             if (request.samples() > 0) {
-                long tv = System.nanoTime();
-                SampleSet samples;
-                if (request.sampleFile() == null) {
-                    samples = SampleSet.generate(signature, request.samples(), SAMPLE_SEED);
-                } else if (request.sampleFile().toString().endsWith(".npy")) {
-                    samples = SampleSet.readNpy(request.sampleFile(), signature, request.samples());
-                } else {
-                    samples = SampleSet.readV2(request.sampleFile(), request.samples());
-                }
-                String ref = format == ModelFormat.ONNX ? "source model" : "converted model before passes";
-                validation = Validator.compare(ref, reference, current, samples);
-                Map<String, Double> gates = new LinkedHashMap<>();
-                if (request.maxAbsError() != null) {
-                    gates.put("maxAbsError", request.maxAbsError());
-                }
-                if (request.minTop1Agreement() != null) {
-                    gates.put("minTop1Agreement", request.minTop1Agreement());
-                }
-                validation = new Manifest.Validation(validation.reference(), validation.samplesFrom(),
-                        validation.samples(), validation.maxAbsError(), validation.meanAbsError(),
-                        validation.top1Agreement(), validation.latencyMillis(), validation.bytes(),
-                        gates.isEmpty() ? null : gates);
-                progress.done(String.format(java.util.Locale.ROOT,
-                                "validate %d samples: max abs error %.3g, mean %.3g%s, latency %.3f -> %.3f ms",
-                                validation.samples(), validation.maxAbsError(), validation.meanAbsError(),
-                                // Top-1 agreement exists only for classifiers.
-                                validation.top1Agreement() == null ? "" : ", top-1 " + validation.top1Agreement(),
-                                validation.latencyMillis().original(),
-                                validation.latencyMillis().optimized()),
-                        tv, reference.length, current.length);
-                List<String> failures = Validator.gateFailures(validation, request.maxAbsError(),
-                        request.minTop1Agreement());
-                if (!failures.isEmpty()) {
-                    throw new ValidationGateException(String.join("; ", failures), validation);
-                }
-            }
-
-            if (validation == null) {
+                validation = withGates(validate(request, format, signature, reference, current), request);
+                checkGates(request, validation, "");
+            } else {
                 Validator.checkLoads(current);
             }
             String file = ort != null ? "model.ort" : "model.onnx";
             Manifest manifest = new Manifest(Manifest.SCHEMA_VERSION, digest, VERSION,
                     Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                     new Manifest.Source(request.source(), source.sha256(), format.id(), source.bytes()),
-                    steps, new Manifest.Output(file, ArtifactDigest.sha256(current), current.length),
+                    steps, new Manifest.Output(file, Digests.sha256(current), current.length),
                     signature, validation);
             long tw = System.nanoTime();
             String location = store.write(digest, file, current, manifest);
             progress.done("write artifact " + location, tw, current.length, current.length);
-            return new OptimizeResult(digest, location, manifest, false);
+            return new OptimizeResult(digest, location, manifest, false, validation);
+        }
+    }
+
+    /** The original against the result, on the request's samples. */
+    private Manifest.Validation validate(OptimizeRequest request, ModelFormat format, Manifest.Signature signature,
+                                         byte[] reference, byte[] current) {
+        long tv = System.nanoTime();
+        SampleSet samples;
+        if (request.sampleFile() == null) {
+            samples = SampleSet.generate(signature, request.samples(), SAMPLE_SEED);
+        } else if (request.sampleFile().toString().endsWith(".npy")) {
+            samples = SampleSet.readNpy(request.sampleFile(), signature, request.samples());
+        } else {
+            samples = SampleSet.readV2(request.sampleFile(), request.samples());
+        }
+        String ref = format == ModelFormat.ONNX ? "source model" : "converted model before passes";
+        Manifest.Validation v = Validator.compare(ref, reference, current, samples);
+        progress.done(String.format(Locale.ROOT,
+                        "validate %d samples: max abs error %.3g, mean %.3g%s, latency %.3f -> %.3f ms",
+                        v.samples(), v.maxAbsError(), v.meanAbsError(),
+                        // Top-1 agreement exists only for classifiers.
+                        v.top1Agreement() == null ? "" : ", top-1 " + v.top1Agreement(),
+                        v.latencyMillis().original(), v.latencyMillis().optimized()),
+                tv, reference.length, current.length);
+        return v;
+    }
+
+    private static boolean gated(OptimizeRequest r) {
+        return r.maxAbsError() != null || r.minTop1Agreement() != null;
+    }
+
+    /** The report with the request's gates in it, as the summary and a new manifest show them. */
+    private static Manifest.Validation withGates(Manifest.Validation v, OptimizeRequest r) {
+        if (v == null) {
+            return null;
+        }
+        Map<String, Double> gates = new LinkedHashMap<>();
+        if (r.maxAbsError() != null) {
+            gates.put("maxAbsError", r.maxAbsError());
+        }
+        if (r.minTop1Agreement() != null) {
+            gates.put("minTop1Agreement", r.minTop1Agreement());
+        }
+        return new Manifest.Validation(v.reference(), v.samplesFrom(), v.samples(), v.maxAbsError(),
+                v.meanAbsError(), v.top1Agreement(), v.latencyMillis(), v.bytes(), gates.isEmpty() ? null : gates);
+    }
+
+    /** Fails with {@code ValidationFailed} when the report does not meet the request's gates. */
+    private static void checkGates(OptimizeRequest request, Manifest.Validation report, String context) {
+        if (!gated(request)) {
+            return;
+        }
+        if (report == null) {
+            throw new ValidationGateException(context + "no validation report to check the gates against", null);
+        }
+        List<String> failures = Validator.gateFailures(report, request.maxAbsError(), request.minTop1Agreement());
+        if (!failures.isEmpty()) {
+            throw new ValidationGateException(context + String.join("; ", failures), withGates(report, request));
+        }
+    }
+
+    private static String sampleFileSha256(OptimizeRequest request) {
+        if (request.sampleFile() == null) {
+            return null;
+        }
+        try {
+            return Digests.sha256(request.sampleFile());
+        } catch (IOException e) {
+            throw OptimizerException.usage("cannot read sample file " + request.sampleFile() + ": " + e.getMessage());
         }
     }
 
@@ -160,9 +203,9 @@ public final class Optimizer {
         try {
             return Files.readAllBytes(source.file());
         } catch (IOException e) {
-            throw new OptimizerException(OptimizerException.Kind.IO, "cannot read " + source.file(), e);
+            throw new OptimizerException(BuildReason.FETCH_FAILED, "cannot read the fetched source " + source.file(), e);
         } catch (OutOfMemoryError e) {
-            throw new OptimizerException(OptimizerException.Kind.IO, "source too large for memory: "
+            throw new OptimizerException(BuildReason.INTERNAL_ERROR, "source too large for memory: "
                     + source.bytes() + " bytes");
         }
     }
@@ -184,7 +227,7 @@ public final class Optimizer {
         private final transient Manifest.Validation validation;
 
         public ValidationGateException(String message, Manifest.Validation validation) {
-            super(Kind.VALIDATION_GATE, "validation gate failed: " + message
+            super(BuildReason.VALIDATION_FAILED, "validation gate failed: " + message
                     + " (no artifact written; any previous artifact is untouched)");
             this.validation = validation;
         }

@@ -1,49 +1,40 @@
 package dev.modelship.optimizer;
 
+import dev.modelship.artifact.BuildReason;
+
 /**
- * A failure the user can act on. Its {@link Kind} decides the command's exit code, so
- * that the operator can tell a bad model from a network problem without parsing text.
+ * A failure the user can act on. Its {@link BuildReason} decides the command's exit code and the
+ * summary's reason, so that the operator can tell a bad model from a network problem without
+ * parsing text.
  */
 public class OptimizerException extends RuntimeException {
 
-    /** What went wrong, and the documented exit code for it. */
-    public enum Kind {
-        USAGE(2),
-        FETCH(3),
-        BAD_MODEL(4),
-        VALIDATION_GATE(5),
-        IO(6),
-        /** An artifact's files disagree with its manifest (sha256, size, digest): never served. */
-        INTEGRITY(7);
+    private final BuildReason reason;
 
-        public final int exitCode;
-
-        Kind(int exitCode) {
-            this.exitCode = exitCode;
-        }
-    }
-
-    private final Kind kind;
-
-    public OptimizerException(Kind kind, String message) {
+    public OptimizerException(BuildReason reason, String message) {
         super(message);
-        this.kind = kind;
+        this.reason = reason;
     }
 
-    public OptimizerException(Kind kind, String message, Throwable cause) {
+    public OptimizerException(BuildReason reason, String message, Throwable cause) {
         super(message, cause);
-        this.kind = kind;
+        this.reason = reason;
     }
 
-    public Kind kind() {
-        return kind;
+    public BuildReason reason() {
+        return reason;
     }
 
     public static OptimizerException badModel(String message) {
-        return new OptimizerException(Kind.BAD_MODEL, message);
+        return new OptimizerException(BuildReason.INVALID_MODEL, message);
+    }
+
+    /** A model in a format, or using a feature of one, that the optimizer does not convert. */
+    public static OptimizerException unsupported(String message) {
+        return new OptimizerException(BuildReason.UNSUPPORTED_FORMAT, message);
     }
 
     public static OptimizerException usage(String message) {
-        return new OptimizerException(Kind.USAGE, message);
+        return new OptimizerException(BuildReason.INVALID_ARGUMENTS, message);
     }
 }

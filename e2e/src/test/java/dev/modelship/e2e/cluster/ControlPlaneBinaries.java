@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
+import dev.modelship.operator.KubernetesRelease;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -18,8 +19,11 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 public final class ControlPlaneBinaries implements BeforeAllCallback {
 
-  /** The Kubernetes release e2e/cluster/go.mod pins; tests pin kube-api-test to it. */
-  public static final String KUBERNETES_VERSION = "1.34.4";
+  /**
+   * The Kubernetes release the binaries are built from, read from its one home,
+   * {@code e2e/cluster/go.mod}; tests pin kube-api-test to it.
+   */
+  public static final String KUBERNETES_VERSION = KubernetesRelease.VERSION;
 
   public static final List<String> BINARIES =
       List.of("etcd", "kube-apiserver", "kubectl", "kube-controller-manager", "kube-scheduler");

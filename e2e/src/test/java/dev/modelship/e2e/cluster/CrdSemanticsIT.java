@@ -9,8 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 
-import io.fabric8.kubeapitest.junit.EnableKubeAPIServer;
-import io.fabric8.kubeapitest.junit.KubeConfig;
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -30,8 +30,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * pinned to the version e2e/cluster/build.sh builds; it never downloads while that directory
  * exists, and {@link ControlPlaneBinaries} fails the class before it could when it does not).
  */
-@ExtendWith(ControlPlaneBinaries.class) // must stay above @EnableKubeAPIServer: runs first
-@EnableKubeAPIServer(kubeAPIVersion = ControlPlaneBinaries.KUBERNETES_VERSION)
+@ExtendWith(ControlPlaneBinaries.class) // runs before @BeforeAll: fails the class when a binary is missing
 class CrdSemanticsIT {
 
   private static final String NS = "default";
@@ -91,14 +90,19 @@ class CrdSemanticsIT {
                         type: string
       """;
 
-  @KubeConfig
-  static String kubeConfigYaml;
-
+  static KubeAPIServer apiServer;
   static KubernetesClient client;
 
   @BeforeAll
-  static void installCrd() throws Exception {
-    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeConfigYaml)).build();
+  static void startApiServerAndInstallCrd() throws Exception {
+    // Offline: kube-api-test never tries a download this machine cannot make.
+    apiServer = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
+        .withApiServerVersion(ControlPlaneBinaries.KUBERNETES_VERSION)
+        .withOfflineMode(true)
+        .withUpdateKubeConfig(false)
+        .build());
+    apiServer.start();
+    client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(apiServer.getKubeConfigYaml())).build();
     assertThat(client.getKubernetesVersion().getGitVersion())
         .as("the API server kube-api-test started is the one build.sh built")
         .isEqualTo("v" + ControlPlaneBinaries.KUBERNETES_VERSION);
@@ -119,9 +123,12 @@ class CrdSemanticsIT {
   }
 
   @AfterAll
-  static void closeClient() {
+  static void stop() {
     if (client != null) {
       client.close();
+    }
+    if (apiServer != null) {
+      apiServer.stop();
     }
   }
 

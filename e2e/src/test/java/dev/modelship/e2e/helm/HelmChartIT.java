@@ -23,8 +23,10 @@ import dev.modelship.e2e.cluster.ControlPlaneBinaries;
 import dev.modelship.e2e.cluster.LocalControlPlane;
 import dev.modelship.e2e.cluster.Namespaces;
 import dev.modelship.operator.ModelshipOperator;
+import dev.modelship.operator.OperatorActivity;
 import dev.modelship.operator.OperatorConfig;
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
+import dev.modelship.operator.contract.OptimizerRuns;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -87,6 +89,8 @@ class HelmChartIT {
   static KubernetesClient admin;
   static KubernetesClient operatorClient;
   static Operator operator;
+  static final SimpleMeterRegistry operatorMetrics = new SimpleMeterRegistry();
+  static OperatorActivity operatorActivity;
   static boolean uninstalled;
   /** Every request of the operator's client, "METHOD path?query", and those answered 401 or 403. */
   static final List<String> operatorRequests = Collections.synchronizedList(new ArrayList<>());
@@ -201,8 +205,8 @@ class HelmChartIT {
           }
         }))
         .build();
-    operator = ModelshipOperator.create(operatorClient, OperatorConfig.fromEnvironment(env), new SimpleMeterRegistry(),
-        () -> {});
+    operatorActivity = new OperatorActivity(operatorMetrics);
+    operator = ModelshipOperator.create(operatorClient, OperatorConfig.fromEnvironment(env), operatorMetrics, () -> {});
     operator.start();
 
     // Leader election (the Lease Role): this process holds the chart's Lease before it reconciles.
@@ -221,8 +225,9 @@ class HelmChartIT {
           autoscaling: {minReplicas: 2, maxReplicas: 3}
         """.formatted(MD, NS), ModelDeployment.class)).create();
     String uid = md.getMetadata().getUid();
-    String digest = "sha256:" + "ab".repeat(32);
-    playTheKubeletForTheBuild(digest);
+    OptimizerRuns.Run build = OptimizerRuns.optimize(OptimizerRuns.exampleModel("digits_mlp.onnx"), "--samples", "256");
+    String digest = build.digest();
+    playTheKubeletForTheBuild(build);
 
     // Everything the operator makes, each owned by the ModelDeployment. A refused request would
     // only show as a missing object after the timeout, so stop at the first one.
@@ -247,8 +252,8 @@ class HelmChartIT {
         .anyMatch(e -> MD.equals(e.getInvolvedObject().getName()) && "Warning".equals(e.getType())
             && "modelship-operator".equals(e.getReportingComponent())));
 
-    // Settle, then look at every answer the operator's client got.
-    Thread.sleep(3000);
+    // Once the operator has nothing running or queued, look at every answer its client got.
+    operatorActivity.awaitIdleWhen(Duration.ofSeconds(60), () -> operatorActivity.reconcilesFinished() > 0);
     System.err.println("HelmChartIT: the operator's requests by verb and resource: " + verbsUsed());
     assertThat(operatorRequests).as("requests the interceptor saw").hasSizeGreaterThan(10);
     assertThat(refused).as("requests of the operator refused (401/403)").isEmpty();
@@ -314,9 +319,9 @@ class HelmChartIT {
   // ---------------------------------------------------------------------------------------------
 
   /** What a kubelet would write: the build pod's optimizer exited 0 with its summary as termination message. */
-  static void playTheKubeletForTheBuild(String digest) {
+  static void playTheKubeletForTheBuild(OptimizerRuns.Run build) {
     Job job = await().until(() -> admin.batch().v1().jobs().inNamespace(NS).list().getItems(), l -> l.size() == 1).get(0);
-    BuildPods.succeed(admin, NS, job.getMetadata().getName(), digest, Duration.ofSeconds(60));
+    BuildPods.succeed(admin, NS, job.getMetadata().getName(), build, Duration.ofSeconds(60));
   }
 
   /** The operator container's environment as the API server stored it, with the Downward API resolved. */

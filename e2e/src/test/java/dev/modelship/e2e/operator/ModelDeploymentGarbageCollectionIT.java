@@ -9,13 +9,11 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,8 +27,10 @@ import dev.modelship.e2e.cluster.BuildPods;
 import dev.modelship.e2e.cluster.LocalControlPlane;
 import dev.modelship.e2e.cluster.Namespaces;
 import dev.modelship.operator.ModelshipOperator;
+import dev.modelship.operator.OperatorActivity;
 import dev.modelship.operator.OperatorConfig;
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
+import dev.modelship.operator.contract.OptimizerRuns;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -174,6 +174,8 @@ class ModelDeploymentGarbageCollectionIT {
     // A retried 409 while the objects were being built is normal (see ModelDeploymentReconciler);
     // what counts is that the deletes cause none.
     double failedBefore = failedReconciles();
+    OperatorActivity activity = new OperatorActivity(metrics);
+    double deletionsBefore = activity.deletionsHandled();
     client.resources(ModelDeployment.class).inNamespace(NS).withName("background")
         .withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
     client.resources(ModelDeployment.class).inNamespace(NS).withName("foreground")
@@ -191,8 +193,9 @@ class ModelDeploymentGarbageCollectionIT {
     assertThat(inventory(KEEP_NS, Set.of("bystander"))).isEqualTo(bystanderBefore);
 
     // The operator let the garbage collector work: it recreated and patched nothing in the namespace
-    // while its ModelDeployments went, and nothing failed.
-    Thread.sleep(3000);
+    // while its ModelDeployments went, and nothing failed. Checked once it has handled both deletions
+    // and has nothing running or queued: any write it was going to make would have been made.
+    activity.awaitIdleWhen(SETTLE, () -> activity.deletionsHandled() >= deletionsBefore + 2);
     assertThat(writesSince(writesBeforeDelete))
         .as("operator requests other than GET after the deletes")
         .noneMatch(w -> w.contains("/namespaces/" + NS + "/"));
@@ -237,8 +240,9 @@ class ModelDeploymentGarbageCollectionIT {
    */
   static void buildArtifactAndAwaitServing(String ns, String md) {
     Job job = await(SETTLE).until(() -> jobsOf(ns, md), jobs -> jobs.size() == 1).get(0);
-    String digest = "sha256:" + sha256Hex(ns + "/" + md);
-    BuildPods.succeed(client, ns, job.getMetadata().getName(), digest, SETTLE);
+    OptimizerRuns.Run build = OptimizerRuns.optimize(OptimizerRuns.exampleModel("digits_mlp.onnx"), "--samples", "256");
+    String digest = build.digest();
+    BuildPods.succeed(client, ns, job.getMetadata().getName(), build, SETTLE);
 
     // The job controller counts the pod and completes the Job ...
     await(SETTLE).until(() -> client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get()
@@ -252,14 +256,6 @@ class ModelDeploymentGarbageCollectionIT {
         && client.apps().replicaSets().inNamespace(ns).withLabel(LABEL_MD, md).list().getItems().size() == 1
         // minReplicas 2: the HPA controller scales the Deployment up from its default of 1 (no metrics needed)
         && podsOf(ns, md, "inference-server").size() == 2);
-  }
-
-  static String sha256Hex(String s) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   static List<Job> jobsOf(String ns, String md) {

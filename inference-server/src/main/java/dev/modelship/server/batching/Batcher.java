@@ -3,6 +3,8 @@ package dev.modelship.server.batching;
 import dev.modelship.server.metrics.InferenceMetrics;
 import dev.modelship.server.protocol.InferenceException;
 import dev.modelship.server.protocol.Tensor;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,7 +31,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code maxBatchSize} rows or the oldest request has waited {@code maxQueueDelay}. The
  * queue is bounded: when it is full, {@link #submit} fails at once with 503 rather
  * than letting memory grow. When a batch fails as a whole, each request in it is run
- * alone, so one bad request cannot fail the others.
+ * alone, so one bad request cannot fail the others. Every request is answered, whatever
+ * throws: a fault of the server's own (an Error, a failure while stacking or splitting)
+ * is a 500, and the worker goes on with the next batch. Only a fatal error of the JVM
+ * (out of memory) stops the batcher: it then answers every request with 503 and
+ * {@link #serving()} turns false, so the health checks ask for a restart.
  */
 public final class Batcher implements AutoCloseable {
 
@@ -51,6 +58,7 @@ public final class Batcher implements AutoCloseable {
     private final Condition arrived = lock.newCondition();
     private final List<Thread> workers = new ArrayList<>();
     private volatile boolean closing;
+    private volatile Throwable fatal;
 
     public Batcher(Runner runner, Settings settings, InferenceMetrics metrics) {
         this.runner = runner;
@@ -67,12 +75,16 @@ public final class Batcher implements AutoCloseable {
     /**
      * Queues a request whose inputs were already checked against the model's signature.
      * The future completes with this request's outputs, or fails with an
-     * {@link InferenceException}.
+     * {@link InferenceException}. Submitted from a Vert.x thread, it completes on the
+     * submitter's Vert.x context, never on a batch worker.
      */
     public CompletableFuture<Map<String, Tensor>> submit(Map<String, Tensor> inputs, Set<String> outputs) {
-        Pending p = new Pending(inputs, outputs, System.nanoTime());
+        Pending p = new Pending(inputs, outputs, System.nanoTime(), callerContext());
         lock.lock();
         try {
+            if (fatal != null) {
+                throw stopped();
+            }
             if (closing) {
                 throw new InferenceException(InferenceException.UNAVAILABLE, "the server is shutting down");
             }
@@ -88,6 +100,25 @@ public final class Batcher implements AutoCloseable {
         return p.result;
     }
 
+    /** False once a fatal error stopped the batcher: this process needs a restart. */
+    public boolean serving() {
+        return fatal == null;
+    }
+
+    /*
+     * Completing a future runs the stages chained to it (response assembly, REST or gRPC
+     * encoding) on the completing thread, which must not be the batch worker. Both adapters
+     * submit from a Vert.x event loop (Quarkus REST runs CompletionStage methods there,
+     * Quarkus gRPC its non-@Blocking services): the thread that owns the connection and
+     * writes the answer, and where Quarkus REST resumes the request anyway. Answering there
+     * adds no thread pool to compete with ONNX Runtime for the cores. Off Vert.x (tests),
+     * the worker answers itself.
+     */
+    private static Executor callerContext() {
+        Context context = Vertx.currentContext();
+        return context == null ? Runnable::run : task -> context.runOnContext(v -> task.run());
+    }
+
     private void work() {
         while (true) {
             List<Pending> batch;
@@ -100,7 +131,20 @@ public final class Batcher implements AutoCloseable {
             if (batch == null) {
                 return;
             }
-            run(batch);
+            try {
+                run(batch);
+            } catch (Throwable t) {
+                // run answers each request itself; this is for a failure in doing so.
+                answerUnanswered(batch, t);
+                if (isFatal(t)) {
+                    LOG.errorf(t, "batch worker stopped by %s; the server answers 503 and reports itself"
+                            + " not live until it is restarted", t);
+                    stop(t);
+                    throw t;
+                }
+                LOG.errorf(t, "handling a batch of %d requests failed with %s; answered with 500",
+                        batch.size(), t);
+            }
         }
     }
 
@@ -152,34 +196,43 @@ public final class Batcher implements AutoCloseable {
         for (Pending p : batch) {
             metrics.waited(start - p.enqueuedNanos);
         }
-        if (batch.size() == 1) {
-            runAlone(batch.get(0));
-            return;
+        if (batch.size() > 1) {
+            try {
+                runTogether(batch, start);
+            } catch (Throwable t) {
+                rethrowIfFatal(t);
+                LOG.debugf(t, "a batch of %d requests failed; running them one by one", batch.size());
+            }
         }
+        for (Pending p : batch) {
+            if (!p.answered) {
+                runAlone(p);
+            }
+        }
+    }
+
+    /**
+     * Runs the batch as one call and gives each request its rows. Answers none when the
+     * outputs cannot be split, and throws when stacking, running or splitting fails.
+     */
+    private void runTogether(List<Pending> batch, long start) throws Exception {
         Map<String, Tensor> stacked = new LinkedHashMap<>();
         for (String name : batch.get(0).inputs.keySet()) {
             stacked.put(name, Tensor.concatRows(batch.stream().map(p -> p.inputs.get(name)).toList()));
         }
         Set<String> outputs = new LinkedHashSet<>();
-        boolean all = batch.stream().anyMatch(p -> p.outputs.isEmpty());
-        if (!all) {
+        if (batch.stream().noneMatch(p -> p.outputs.isEmpty())) {
             batch.forEach(p -> outputs.addAll(p.outputs));
         }
-        Map<String, Tensor> result;
         long totalRows = stacked.values().iterator().next().rows();
-        try {
-            result = runner.run(stacked, outputs);
-            metrics.batchRan((int) totalRows, System.nanoTime() - start);
-        } catch (Exception e) {
-            LOG.debugf(e, "a batch of %d requests failed; running them one by one", batch.size());
-            batch.forEach(this::runAlone);
-            return;
-        }
+        Map<String, Tensor> result = runner.run(stacked, outputs);
+        metrics.batchRan((int) totalRows, System.nanoTime() - start);
         if (result.values().stream().anyMatch(t -> t.shape().length == 0 || t.rows() != totalRows)) {
-            // An output that is not one row per input row cannot be split; run each alone.
-            batch.forEach(this::runAlone);
-            return;
+            return; // An output that is not one row per input row cannot be split; each runs alone.
         }
+        // Every request's rows are cut before any is answered, so a failure here leaves
+        // the whole batch to run alone rather than half of it answered.
+        List<Map<String, Tensor>> answers = new ArrayList<>(batch.size());
         long row = 0;
         for (Pending p : batch) {
             Map<String, Tensor> mine = new LinkedHashMap<>();
@@ -188,25 +241,84 @@ public final class Batcher implements AutoCloseable {
                     mine.put(e.getKey(), e.getValue().rows(row, p.rows()));
                 }
             }
+            answers.add(mine);
             row += p.rows();
-            p.result.complete(mine);
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            batch.get(i).answer(answers.get(i));
         }
     }
 
     private void runAlone(Pending p) {
         long start = System.nanoTime();
+        Map<String, Tensor> out;
         try {
-            Map<String, Tensor> out = runner.run(p.inputs, p.outputs);
-            metrics.batchRan((int) p.rows(), System.nanoTime() - start);
-            p.result.complete(out);
+            out = runner.run(p.inputs, p.outputs);
         } catch (InferenceException e) {
-            p.result.completeExceptionally(e);
+            p.fail(e);
+            return;
         } catch (Exception e) {
             // ONNX Runtime rejects values it cannot compute with (an index out of range,
             // a string the model's label encoder does not know): the request's fault.
-            p.result.completeExceptionally(new InferenceException(InferenceException.BAD_REQUEST,
+            p.fail(new InferenceException(InferenceException.BAD_REQUEST,
                     "the model could not run on this input: " + e.getMessage(), e));
+            return;
+        } catch (Throwable t) {
+            rethrowIfFatal(t);
+            p.fail(serverFault(t));
+            return;
         }
+        metrics.batchRan((int) p.rows(), System.nanoTime() - start);
+        p.answer(out);
+    }
+
+    private static void answerUnanswered(List<Pending> batch, Throwable cause) {
+        InferenceException e = serverFault(cause);
+        for (Pending p : batch) {
+            if (!p.answered) {
+                p.fail(e);
+            }
+        }
+    }
+
+    private static InferenceException serverFault(Throwable cause) {
+        return new InferenceException(InferenceException.INTERNAL, "internal error: " + cause, cause);
+    }
+
+    /**
+     * Out of memory and the JVM's internal errors leave its state in doubt; a stack
+     * overflow unwinds cleanly and is survivable (as in Scala's NonFatal).
+     */
+    private static boolean isFatal(Throwable t) {
+        return t instanceof VirtualMachineError && !(t instanceof StackOverflowError);
+    }
+
+    private static void rethrowIfFatal(Throwable t) {
+        if (isFatal(t)) {
+            throw (VirtualMachineError) t;
+        }
+    }
+
+    private InferenceException stopped() {
+        return new InferenceException(InferenceException.UNAVAILABLE,
+                "the server stopped serving after " + fatal + " and needs a restart");
+    }
+
+    /** After a fatal error: refuse new requests and answer the queued ones with 503. */
+    private void stop(Throwable cause) {
+        List<Pending> dropped;
+        lock.lock();
+        try {
+            fatal = cause;
+            closing = true;
+            dropped = new ArrayList<>(queue);
+            queue.clear();
+            arrived.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        InferenceException e = stopped();
+        dropped.forEach(p -> p.fail(e));
     }
 
     /** Stops taking requests, finishes every queued one, then stops the workers. */
@@ -233,12 +345,33 @@ public final class Batcher implements AutoCloseable {
         final Map<String, Tensor> inputs;
         final Set<String> outputs;
         final long enqueuedNanos;
+        final Executor answerOn;
         final CompletableFuture<Map<String, Tensor>> result = new CompletableFuture<>();
+        /** Set by the worker that owns the request once its answer is on the way. */
+        boolean answered;
 
-        Pending(Map<String, Tensor> inputs, Set<String> outputs, long enqueuedNanos) {
+        Pending(Map<String, Tensor> inputs, Set<String> outputs, long enqueuedNanos, Executor answerOn) {
             this.inputs = inputs;
             this.outputs = outputs;
             this.enqueuedNanos = enqueuedNanos;
+            this.answerOn = answerOn;
+        }
+
+        void answer(Map<String, Tensor> outputs) {
+            deliver(() -> result.complete(outputs));
+        }
+
+        void fail(InferenceException e) {
+            deliver(() -> result.completeExceptionally(e));
+        }
+
+        private void deliver(Runnable completion) {
+            answered = true;
+            try {
+                answerOn.execute(completion);
+            } catch (RuntimeException e) {
+                completion.run(); // the caller's event loop is gone (shutdown): answer here
+            }
         }
 
         long rows() {

@@ -41,7 +41,7 @@ public class GrpcInferenceService extends GRPCInferenceServiceGrpc.GRPCInference
 
     @Override
     public void serverLive(ServerLiveRequest request, StreamObserver<ServerLiveResponse> out) {
-        out.onNext(ServerLiveResponse.newBuilder().setLive(true).build());
+        out.onNext(ServerLiveResponse.newBuilder().setLive(service.live()).build());
         out.onCompleted();
     }
 

@@ -1,23 +1,19 @@
 package dev.modelship.server.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelship.artifact.Digests;
+import dev.modelship.artifact.Manifest;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
 
 /**
  * The model file to serve, found from what the user pointed at: an {@code .onnx} or
- * {@code .ort} file, or an artifact directory whose {@code manifest.json} names the
- * file and its sha256. The checksum is verified here, before anything is served.
+ * {@code .ort} file, or an artifact directory whose {@code manifest.json} (read by the
+ * contract's {@link Manifest}, which refuses a schema version it does not know) names the file
+ * and its sha256. The checksum is verified here, before anything is served.
  *
  * <p>{@code defaultName} is the model's name when none is configured: the file's name, or for an
  * artifact the name of the file it was built from (its directory is named by a digest, which
@@ -25,8 +21,6 @@ import java.util.Optional;
  */
 public record ModelArtifact(Path modelFile, String format, String sha256, Optional<String> digest,
         String defaultName) {
-
-    public static final String MANIFEST = "manifest.json";
 
     /** Locates and verifies the model; fails with a message that says what is wrong. */
     public static ModelArtifact locate(Path path) {
@@ -43,39 +37,33 @@ public record ModelArtifact(Path modelFile, String format, String sha256, Option
     }
 
     private static ModelArtifact fromArtifactDirectory(Path dir) {
-        Path manifestPath = dir.resolve(MANIFEST);
+        Path manifestPath = dir.resolve(Manifest.FILE);
         if (!Files.isRegularFile(manifestPath)) {
-            throw new ModelLoadException("directory " + dir + " is not a Modelship artifact: it has no " + MANIFEST);
+            throw new ModelLoadException("directory " + dir + " is not a Modelship artifact: it has no " + Manifest.FILE);
         }
-        JsonNode manifest;
+        Manifest manifest;
         try {
-            manifest = new ObjectMapper().readTree(manifestPath.toFile());
+            manifest = Manifest.parse(Files.readAllBytes(manifestPath));
         } catch (IOException e) {
             throw new ModelLoadException("cannot read " + manifestPath + ": " + e.getMessage(), e);
+        } catch (Manifest.InvalidManifestException e) {
+            throw new ModelLoadException(manifestPath + ": " + e.getMessage(), e);
         }
-        JsonNode output = manifest.path("output");
-        String file = output.path("file").asText("");
-        String expected = stripAlgorithm(output.path("sha256").asText(""));
-        if (file.isEmpty() || expected.isEmpty()) {
-            throw new ModelLoadException(manifestPath + " lacks output.file or output.sha256");
-        }
-        Path modelFile = dir.resolve(file).normalize();
-        if (!modelFile.startsWith(dir.normalize()) || !Files.isRegularFile(modelFile)) {
-            throw new ModelLoadException(manifestPath + " names output file '" + file + "', which is not in " + dir);
+        Path modelFile = dir.resolve(manifest.output().file());
+        if (!Files.isRegularFile(modelFile)) {
+            throw new ModelLoadException(manifestPath + " names output file '" + manifest.output().file()
+                    + "', which is not in " + dir);
         }
         String actual = sha256(modelFile);
-        if (!actual.equalsIgnoreCase(expected)) {
-            throw new ModelLoadException("checksum mismatch for " + modelFile + ": manifest says sha256 " + expected
-                    + " but the file has " + actual + "; refusing to serve a model that is not the one built");
+        if (!actual.equals(manifest.output().sha256())) {
+            throw new ModelLoadException("checksum mismatch for " + modelFile + ": manifest says sha256 "
+                    + manifest.output().sha256() + " but the file has " + actual
+                    + "; refusing to serve a model that is not the one built");
         }
-        String digest = manifest.path("digest").asText("");
-        if (digest.isEmpty()) {
-            digest = dir.getFileName().toString();
-        }
-        String sourceUri = manifest.path("source").path("uri").asText("");
+        String sourceUri = manifest.source() == null || manifest.source().uri() == null ? "" : manifest.source().uri();
         String sourceFile = sourceUri.substring(sourceUri.lastIndexOf('/') + 1);
         String name = nameFrom(sourceFile.isEmpty() ? dir.getFileName().toString() : sourceFile);
-        return new ModelArtifact(modelFile, formatOf(modelFile), actual, Optional.of(digest), name);
+        return new ModelArtifact(modelFile, formatOf(modelFile), actual, Optional.of(manifest.digest()), name);
     }
 
     /** A file name without its extension, made safe for a URL path segment. */
@@ -96,18 +84,11 @@ public record ModelArtifact(Path modelFile, String format, String sha256, Option
         throw new ModelLoadException("model file " + file + " must end in .onnx or .ort");
     }
 
-    private static String stripAlgorithm(String s) {
-        return s.startsWith("sha256:") ? s.substring("sha256:".length()) : s;
-    }
-
     static String sha256(Path file) {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+        try {
+            return Digests.sha256(file);
         } catch (IOException e) {
             throw new ModelLoadException("cannot read " + file + ": " + e.getMessage(), e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

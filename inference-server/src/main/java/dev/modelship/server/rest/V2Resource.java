@@ -50,8 +50,9 @@ public class V2Resource {
 
     @GET
     @Path("health/live")
-    public Map<String, Object> live() {
-        return Map.of("live", true);
+    public Response live() {
+        boolean live = service.live();
+        return Response.status(live ? 200 : 503).entity(Map.of("live", live)).build();
     }
 
     @GET

@@ -7,9 +7,13 @@ import dev.modelship.server.protocol.Tensor;
 import dev.modelship.server.runtime.ModelRuntime;
 import dev.modelship.server.runtime.RuntimeOptions;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -17,6 +21,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,9 +30,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Named.named;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 /** The batcher over a real ONNX Runtime session of examples/models/dynamic_batch.onnx (y = xW + b). */
 class BatcherTest {
@@ -167,5 +177,228 @@ class BatcherTest {
                 ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(2).flip());
         assertThat(a.sameRowShape(rows(5, 6, 7, 8, 9, 10, 11, 12).get("x"))).isTrue();
         assertThat(a.sameRowShape(b)).isFalse();
+    }
+
+    // ---- poisoned batches: every request is answered, and the worker goes on
+
+    private static final float HOLD = -777f;
+    private static final float POISON = 12345f;
+
+    /**
+     * Fault injection over the real model. A run containing {@link #HOLD} waits until
+     * {@link #release()}, so the requests submitted meanwhile queue up and then form one
+     * batch; a run containing {@link #POISON} throws the fault. Records each run's rows.
+     */
+    private static final class FaultyModel implements Batcher.Runner {
+        final List<Long> runs = Collections.synchronizedList(new ArrayList<>());
+        private final Supplier<Throwable> fault;
+        private final CountDownLatch holding = new CountDownLatch(1);
+        private final CountDownLatch released = new CountDownLatch(1);
+
+        FaultyModel(Supplier<Throwable> fault) {
+            this.fault = fault;
+        }
+
+        @Override
+        public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception {
+            Tensor x = inputs.get("x");
+            runs.add(x.rows());
+            List<Float> values = new ArrayList<>();
+            for (float f : floats(x)) {
+                values.add(f);
+            }
+            if (values.contains(HOLD)) {
+                holding.countDown();
+                assertThat(released.await(10, TimeUnit.SECONDS)).isTrue();
+            }
+            if (values.contains(POISON)) {
+                Throwable t = fault.get();
+                if (t instanceof Error e) {
+                    throw e;
+                }
+                throw (Exception) t;
+            }
+            return runtime.run(inputs, outputs);
+        }
+
+        /** Submits a request that occupies the only worker until {@link #release()}. */
+        CompletableFuture<Map<String, Tensor>> hold(Batcher batcher) throws InterruptedException {
+            CompletableFuture<Map<String, Tensor>> held = batcher.submit(rows(HOLD, 0, 0, 0), Set.of());
+            assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+            return held;
+        }
+
+        void release() {
+            released.countDown();
+        }
+    }
+
+    private static Batcher batcher(Batcher.Runner runner) {
+        // One worker and no queue delay: after the held request, everything queued that
+        // stacks is taken as one batch at once.
+        return new Batcher(runner, new Batcher.Settings(64, Duration.ZERO, 100, 1, true),
+                new InferenceMetrics(new SimpleMeterRegistry(), "m"));
+    }
+
+    private static void assertAnswered(CompletableFuture<Map<String, Tensor>> future, Map<String, Tensor> request)
+            throws Exception {
+        assertThat(floats(future.get(10, TimeUnit.SECONDS).get("y")))
+                .containsExactly(floats(runtime.run(request, Set.of()).get("y")));
+    }
+
+    private static void assertFailed(CompletableFuture<Map<String, Tensor>> future, int status, String message) {
+        assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOfSatisfying(InferenceException.class, e -> {
+                    assertThat(e.status()).isEqualTo(status);
+                    assertThat(e.getMessage()).contains(message);
+                });
+    }
+
+    static Stream<Arguments> faults() {
+        return Stream.of(
+                // An exception from the runner is ONNX Runtime refusing this input: the client's fault.
+                arguments(named("an exception", (Supplier<Throwable>) () -> new IllegalStateException("bad input")),
+                        400, "bad input"),
+                arguments(named("a StackOverflowError", (Supplier<Throwable>) StackOverflowError::new),
+                        500, "StackOverflowError"),
+                arguments(named("an AssertionError", (Supplier<Throwable>) () -> new AssertionError("broken")),
+                        500, "broken"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("faults")
+    void aBatchWhoseRunThrowsAnswersEveryRequestAloneAndTheWorkerGoesOn(Supplier<Throwable> fault, int status,
+                                                                          String message) throws Exception {
+        FaultyModel model = new FaultyModel(fault);
+        Batcher batcher = batcher(model);
+        CompletableFuture<Map<String, Tensor>> held = model.hold(batcher);
+        Map<String, Tensor> good = rows(1, 2, 3, 4);
+        CompletableFuture<Map<String, Tensor>> bad1 = batcher.submit(rows(POISON, 0, 0, 0), Set.of());
+        CompletableFuture<Map<String, Tensor>> good1 = batcher.submit(good, Set.of());
+        CompletableFuture<Map<String, Tensor>> bad2 = batcher.submit(rows(0, 0, 0, 0, 0, POISON, 0, 0), Set.of());
+        model.release();
+
+        assertAnswered(held, rows(HOLD, 0, 0, 0));
+        assertFailed(bad1, status, message);
+        assertAnswered(good1, good);
+        assertFailed(bad2, status, message);
+        // The held request alone, the other three as one batch of 4 rows, then each alone.
+        assertThat(model.runs).containsExactly(1L, 4L, 1L, 1L, 2L);
+
+        Map<String, Tensor> after = rows(5, 6, 7, 8);
+        assertAnswered(batcher.submit(after, Set.of()), after);
+        batcher.close();
+    }
+
+    @Test
+    void aBatchWhoseInputsCannotBeStackedIsRunRequestByRequest() throws Exception {
+        // Valid alone, as they hold no element; stacked, the shape's element count
+        // (2 × 2^62 × 0) overflows before the zero is reached.
+        Map<String, Tensor> empty = Map.of("x",
+                Tensor.ofBytes(Datatype.FP32, new long[] {1, 1L << 62, 0}, ByteBuffer.allocateDirect(0)));
+        assertThatThrownBy(() -> Tensor.concatRows(List.of(empty.get("x"), empty.get("x"))))
+                .isInstanceOf(ArithmeticException.class);
+        FaultyModel model = new FaultyModel(() -> new AssertionError("not poisoned"));
+        Batcher batcher = batcher(model);
+        CompletableFuture<Map<String, Tensor>> held = model.hold(batcher);
+        CompletableFuture<Map<String, Tensor>> first = batcher.submit(empty, Set.of());
+        CompletableFuture<Map<String, Tensor>> second = batcher.submit(empty, Set.of());
+        model.release();
+
+        assertAnswered(held, rows(HOLD, 0, 0, 0));
+        // Each reaches the model alone, which refuses a 3-d input: the client's fault.
+        assertFailed(first, 400, "the model could not run on this input");
+        assertFailed(second, 400, "the model could not run on this input");
+        assertThat(model.runs).containsExactly(1L, 1L, 1L);
+
+        Map<String, Tensor> after = rows(5, 6, 7, 8);
+        assertAnswered(batcher.submit(after, Set.of()), after);
+        batcher.close();
+    }
+
+    @Test
+    void aBatchWhoseOutputsCannotBeSplitIsRunRequestByRequest() throws Exception {
+        FaultyModel model = new FaultyModel(() -> new AssertionError("not poisoned"));
+        // A runner bug: batched, it adds an output without a name, which the split's
+        // lookup in the requested outputs (an immutable Set.of) refuses with an NPE.
+        Batcher.Runner unnamedOutput = (inputs, outputs) -> {
+            Map<String, Tensor> out = new LinkedHashMap<>(model.run(inputs, outputs));
+            if (inputs.get("x").rows() > 1) {
+                out.put(null, out.get("y"));
+            }
+            return out;
+        };
+        Batcher batcher = batcher(unnamedOutput);
+        CompletableFuture<Map<String, Tensor>> held = model.hold(batcher);
+        Map<String, Tensor> a = rows(1, 2, 3, 4);
+        Map<String, Tensor> b = rows(5, 6, 7, 8);
+        CompletableFuture<Map<String, Tensor>> fa = batcher.submit(a, Set.of("y"));
+        CompletableFuture<Map<String, Tensor>> fb = batcher.submit(b, Set.of("y"));
+        model.release();
+
+        assertAnswered(held, rows(HOLD, 0, 0, 0));
+        assertAnswered(fa, a);
+        assertAnswered(fb, b);
+        assertThat(model.runs).containsExactly(1L, 2L, 1L, 1L);
+
+        Map<String, Tensor> after = rows(9, 10, 11, 12);
+        assertAnswered(batcher.submit(after, Set.of("y")), after);
+        batcher.close();
+    }
+
+    @Test
+    void outOfMemoryAnswersEveryRequestThenRefusesAllUntilARestart() throws Exception {
+        FaultyModel model = new FaultyModel(() -> new OutOfMemoryError("injected"));
+        Batcher batcher = batcher(model);
+        CompletableFuture<Map<String, Tensor>> held = model.hold(batcher);
+        CompletableFuture<Map<String, Tensor>> bad1 = batcher.submit(rows(POISON, 0, 0, 0), Set.of());
+        CompletableFuture<Map<String, Tensor>> bad2 = batcher.submit(rows(0, POISON, 0, 0), Set.of());
+        // Two columns do not stack with four: still queued when the batch above fails.
+        CompletableFuture<Map<String, Tensor>> queued = batcher.submit(Map.of("x", Tensor.ofBytes(Datatype.FP32,
+                new long[] {1, 2}, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN))), Set.of());
+        model.release();
+
+        assertAnswered(held, rows(HOLD, 0, 0, 0));
+        assertFailed(bad1, 500, "OutOfMemoryError: injected");
+        assertFailed(bad2, 500, "OutOfMemoryError: injected");
+        assertFailed(queued, 503, "needs a restart");
+        assertThat(batcher.serving()).isFalse();
+        assertThatThrownBy(() -> batcher.submit(rows(5, 6, 7, 8), Set.of()))
+                .isInstanceOfSatisfying(InferenceException.class, e -> assertThat(e.status()).isEqualTo(503))
+                .hasMessageContaining("needs a restart");
+        assertThat(model.runs).containsExactly(1L, 2L);
+        batcher.close();
+    }
+
+    @Test
+    void aRequestSubmittedOnAVertxEventLoopIsAnsweredThereNotOnTheBatchWorker() throws Exception {
+        // Both protocol adapters submit from a Vert.x event loop and chain their encoding
+        // to the future: whichever thread completes it runs that encoding.
+        Vertx vertx = Vertx.vertx();
+        Batcher batcher = batcher(runtime::run);
+        try {
+            CompletableFuture<String> answeredOn = new CompletableFuture<>();
+            CompletableFuture<String> failedOn = new CompletableFuture<>();
+            CompletableFuture<String> submittedOn = new CompletableFuture<>();
+            vertx.getOrCreateContext().runOnContext(v -> {
+                submittedOn.complete(Thread.currentThread().getName());
+                batcher.submit(rows(1, 2, 3, 4), Set.of())
+                        .whenComplete((out, e) -> answeredOn.complete(e == null ? Thread.currentThread().getName()
+                                : "failed: " + e));
+                // Two columns where the model takes four: ONNX Runtime refuses it.
+                batcher.submit(Map.of("x", Tensor.ofBytes(Datatype.FP32, new long[] {1, 2},
+                                ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN))), Set.of())
+                        .whenComplete((out, e) -> failedOn.complete(e != null ? Thread.currentThread().getName()
+                                : "answered"));
+            });
+            String eventLoop = submittedOn.get(10, TimeUnit.SECONDS);
+            assertThat(eventLoop).startsWith("vert.x-eventloop-thread-");
+            assertThat(answeredOn.get(10, TimeUnit.SECONDS)).isEqualTo(eventLoop);
+            assertThat(failedOn.get(10, TimeUnit.SECONDS)).isEqualTo(eventLoop);
+        } finally {
+            batcher.close();
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
     }
 }

@@ -2,14 +2,13 @@ package dev.modelship.operator.dependents;
 
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
 import dev.modelship.operator.desired.ServiceMonitorBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.api.reconciler.dependent.DependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
-import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
+import io.javaoperatorsdk.operator.processing.dependent.workflow.CRDPresentActivationCondition;
+import java.time.Duration;
 
 /**
  * The ServiceMonitor, switched on only in clusters where the Prometheus Operator's CRD exists.
@@ -29,25 +28,16 @@ public class ServiceMonitorDependent extends CRUDKubernetesDependentResource<Ser
   }
 
   /**
-   * Whether the ServiceMonitor CRD was installed when the operator started. Looked up once, at
-   * start: a per-reconcile lookup would cost a request per resource, and a cached one could not wake
-   * the resources that already settled. After installing the Prometheus Operator, restart this one.
+   * On while the Prometheus Operator's ServiceMonitor CRD is installed. JOSDK looks the CRD up at a
+   * reconcile, at most once per {@link #CHECK_INTERVAL} until it is found, so a Prometheus Operator
+   * installed later is picked up by each ModelDeployment's next reconcile without a restart. There
+   * is no limit on the look-ups (JOSDK's default stops after ten): one GET a minute is cheap.
    */
-  public static class CrdInstalled implements Condition<ServiceMonitor, ModelDeployment> {
-    private static volatile boolean present;
+  public static class CrdInstalled extends CRDPresentActivationCondition<ServiceMonitor, ModelDeployment> {
+    public static final Duration CHECK_INTERVAL = Duration.ofMinutes(1);
 
-    public static void detect(KubernetesClient client) {
-      present = client.apiextensions().v1().customResourceDefinitions().withName(ServiceMonitorBuilder.CRD_NAME).get() != null;
-    }
-
-    public static boolean present() {
-      return present;
-    }
-
-    @Override
-    public boolean isMet(DependentResource<ServiceMonitor, ModelDeployment> dependent,
-        ModelDeployment primary, Context<ModelDeployment> context) {
-      return present;
+    public CrdInstalled() {
+      super(Integer.MAX_VALUE, CHECK_INTERVAL);
     }
   }
 }

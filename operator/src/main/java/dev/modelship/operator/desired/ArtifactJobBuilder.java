@@ -3,6 +3,9 @@ package dev.modelship.operator.desired;
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.COMPONENT_ARTIFACT_BUILDER;
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.LABEL_ARTIFACT_KEY;
 
+import dev.modelship.artifact.BuildEnvironment;
+import dev.modelship.artifact.BuildReason;
+import dev.modelship.artifact.PassSpec;
 import dev.modelship.operator.OperatorConfig;
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
 import dev.modelship.operator.api.v1alpha1.ModelDeploymentSpec;
@@ -19,6 +22,8 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicy;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyBuilder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -88,7 +93,7 @@ public final class ArtifactJobBuilder {
     List<Volume> volumes = new ArrayList<>();
     List<EnvVar> env = new ArrayList<>();
     env.add(new EnvVarBuilder().withName("HOME").withValue("/tmp").build());
-    env.add(new EnvVarBuilder().withName("MODELSHIP_PVC_ROOT").withValue(SOURCE_CLAIMS_MOUNT).build());
+    env.add(new EnvVarBuilder().withName(BuildEnvironment.PVC_ROOT).withValue(SOURCE_CLAIMS_MOUNT).build());
     if (config.artifactStore() instanceof OperatorConfig.Pvc pvc) {
       mounts.add(new VolumeMountBuilder().withName("artifacts").withMountPath(ARTIFACTS_MOUNT).build());
       volumes.add(new VolumeBuilder().withName("artifacts")
@@ -123,6 +128,7 @@ public final class ArtifactJobBuilder {
         .withNewSpec()
           .withBackoffLimit(config.artifactJobBackoffLimit())
           .withActiveDeadlineSeconds(config.artifactJobDeadline().toSeconds())
+          .withPodFailurePolicy(podFailurePolicy())
           .withNewTemplate()
             .withNewMetadata().withLabels(labels).endMetadata()
             .withNewSpec()
@@ -141,7 +147,9 @@ public final class ArtifactJobBuilder {
                   .addToLimits("memory", new Quantity("4Gi"))
                 .endResources()
                 .withTerminationMessagePath(TERMINATION_MESSAGE_PATH)
-                .withTerminationMessagePolicy("File")
+                // The summary is also the last line on stdout: when the optimizer could not write
+                // the file (it failed before reading its flags), the log's tail still carries it.
+                .withTerminationMessagePolicy("FallbackToLogsOnError")
                 .withSecurityContext(RestrictedSecurity.container())
                 .withVolumeMounts(mounts)
               .endContainer()
@@ -182,6 +190,28 @@ public final class ArtifactJobBuilder {
     return args;
   }
 
+  /**
+   * The optimizer's deterministic failures (a bad model, a failed gate, ...) fail the Job at once:
+   * a retry would fail the same way. Other exits retry up to the backoff limit, and a pod evicted
+   * or preempted by the cluster does not count against it.
+   */
+  static PodFailurePolicy podFailurePolicy() {
+    return new PodFailurePolicyBuilder()
+        .addNewRule()
+          .withAction("FailJob")
+          .withNewOnExitCodes()
+            .withContainerName(CONTAINER)
+            .withOperator("In")
+            .withValues(BuildReason.deterministicFailureExitCodes())
+          .endOnExitCodes()
+        .endRule()
+        .addNewRule()
+          .withAction("Ignore")
+          .addNewOnPodCondition().withType("DisruptionTarget").withStatus("True").endOnPodCondition()
+        .endRule()
+        .build();
+  }
+
   /** Each pass as name[:k=v,...], parameters sorted so that their order in YAML does not matter. */
   static List<String> passArguments(ModelDeploymentSpec spec) {
     List<String> out = new ArrayList<>();
@@ -189,19 +219,7 @@ public final class ArtifactJobBuilder {
       return out;
     }
     for (OptimizationPass pass : spec.optimization.passes) {
-      StringBuilder sb = new StringBuilder(pass.name.value());
-      if (pass.params != null && !pass.params.isEmpty()) {
-        sb.append(':');
-        boolean first = true;
-        for (var e : new TreeMap<>(pass.params).entrySet()) {
-          if (!first) {
-            sb.append(',');
-          }
-          sb.append(e.getKey()).append('=').append(e.getValue());
-          first = false;
-        }
-      }
-      out.add(sb.toString());
+      out.add(new PassSpec(pass.name.value(), pass.params == null ? Map.of() : pass.params).toString());
     }
     return out;
   }
@@ -235,9 +253,9 @@ public final class ArtifactJobBuilder {
         continue;
       }
       for (var e : new TreeMap<>(pass.params).entrySet()) {
-        if (e.getValue() == null || e.getValue().contains(",") || e.getValue().contains("=")) {
+        if (!PassSpec.representable(e.getValue())) {
           return "spec.optimization.passes[" + i + "].params." + e.getKey()
-              + ": the value must be set and must not contain ',' or '='";
+              + ": the value must be set, must not contain ',' or '=', and must not start or end with a space";
         }
       }
     }

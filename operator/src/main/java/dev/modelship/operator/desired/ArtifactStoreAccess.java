@@ -1,5 +1,6 @@
 package dev.modelship.operator.desired;
 
+import dev.modelship.artifact.BuildEnvironment;
 import dev.modelship.operator.OperatorConfig;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
@@ -8,9 +9,8 @@ import java.util.List;
 
 /**
  * How the optimizer, in the artifact Job and in a serving pod's init container, reaches an S3
- * artifact store: the {@code MODELSHIP_STORE_*} variables it reads before the SDK's default chain.
- * They are separate from {@code AWS_*} because the Job's environment may also hold the model
- * source's credentials. The keys come from the store's Secret by reference; no value passes
+ * artifact store: the {@link BuildEnvironment} {@code MODELSHIP_STORE_*} variables it reads before
+ * the SDK's default chain. The keys come from the store's Secret by reference; no value passes
  * through the operator.
  */
 public final class ArtifactStoreAccess {
@@ -22,11 +22,11 @@ public final class ArtifactStoreAccess {
 
   public static List<EnvVar> env(OperatorConfig.S3 store) {
     List<EnvVar> env = new ArrayList<>();
-    env.add(secretRef("MODELSHIP_STORE_AWS_ACCESS_KEY_ID", store.credentialsSecret(), ACCESS_KEY_ID));
-    env.add(secretRef("MODELSHIP_STORE_AWS_SECRET_ACCESS_KEY", store.credentialsSecret(), SECRET_ACCESS_KEY));
-    env.add(new EnvVarBuilder().withName("MODELSHIP_STORE_S3_REGION").withValue(store.region()).build());
+    env.add(secretRef(BuildEnvironment.STORE_ACCESS_KEY_ID, store.credentialsSecret(), ACCESS_KEY_ID));
+    env.add(secretRef(BuildEnvironment.STORE_SECRET_ACCESS_KEY, store.credentialsSecret(), SECRET_ACCESS_KEY));
+    env.add(new EnvVarBuilder().withName(BuildEnvironment.STORE_REGION).withValue(store.region()).build());
     if (store.endpoint() != null) {
-      env.add(new EnvVarBuilder().withName("MODELSHIP_STORE_S3_ENDPOINT").withValue(store.endpoint()).build());
+      env.add(new EnvVarBuilder().withName(BuildEnvironment.STORE_ENDPOINT).withValue(store.endpoint()).build());
     }
     return env;
   }

@@ -5,6 +5,7 @@ import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.COMPONENT_I
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.GRPC_PORT;
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.HTTP_PORT;
 
+import dev.modelship.artifact.Digests;
 import dev.modelship.operator.OperatorConfig;
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
 import dev.modelship.operator.api.v1alpha1.ModelDeploymentSpec;
@@ -121,7 +122,7 @@ public final class InferenceDeploymentBuilder {
     return new ContainerBuilder()
         .withName(PULL_CONTAINER)
         .withImage(config.optimizerImage())
-        .withArgs("pull", store.uri() + "/" + directoryName(digest), modelPath(digest))
+        .withArgs("pull", store.uri() + "/" + Digests.hex(digest), modelPath(digest))
         .addNewEnv().withName("HOME").withValue("/tmp").endEnv()
         .addAllToEnv(ArtifactStoreAccess.env(store))
         .withNewResources()
@@ -139,11 +140,7 @@ public final class InferenceDeploymentBuilder {
 
   /** Where the server finds the artifact: the directory the optimizer names after the digest's hex. */
   static String modelPath(String digest) {
-    return ARTIFACTS_MOUNT + "/" + directoryName(digest);
-  }
-
-  private static String directoryName(String digest) {
-    return digest.startsWith("sha256:") ? digest.substring("sha256:".length()) : digest;
+    return ARTIFACTS_MOUNT + "/" + Digests.hex(digest);
   }
 
   /** Pods wanted when no autoscaler decides. */

@@ -8,8 +8,6 @@ import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
 /** A Prometheus Operator ServiceMonitor that scrapes the Service's metrics port. */
 public final class ServiceMonitorBuilder {
 
-  public static final String CRD_NAME = "servicemonitors.monitoring.coreos.com";
-
   private ServiceMonitorBuilder() {}
 
   public static ServiceMonitor build(ModelDeployment md) {

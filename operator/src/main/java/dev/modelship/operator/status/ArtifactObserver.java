@@ -2,6 +2,7 @@ package dev.modelship.operator.status;
 
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.LABEL_ARTIFACT_KEY;
 
+import dev.modelship.artifact.BuildSummary;
 import dev.modelship.operator.api.v1alpha1.ArtifactStatus;
 import dev.modelship.operator.api.v1alpha1.ValidationReport;
 import dev.modelship.operator.desired.ArtifactJobBuilder;
@@ -48,13 +49,13 @@ public final class ArtifactObserver {
         .toList();
 
     if (jobCondition(job, "Complete")) {
-      Optional<ArtifactSummary> summary = ownPods.stream()
+      Optional<BuildSummary> summary = ownPods.stream()
           .map(p -> terminated(p))
           .flatMap(Optional::stream)
           .filter(t -> Objects.equals(t.getExitCode(), 0))
-          .map(t -> ArtifactSummary.parse(t.getMessage()))
+          .map(t -> BuildSummary.parse(t.getMessage()))
           .flatMap(Optional::stream)
-          .filter(s -> s.digest != null && !s.digest.isBlank())
+          .filter(BuildSummary::isBuilt)
           .findFirst();
       if (summary.isEmpty()) {
         return new ArtifactState(false, "SummaryUnavailable",
@@ -71,15 +72,14 @@ public final class ArtifactObserver {
           .flatMap(Optional::stream)
           .filter(t -> !Objects.equals(t.getExitCode(), 0))
           .max(Comparator.comparing(t -> t.getFinishedAt() == null ? "" : t.getFinishedAt()));
-      Optional<ArtifactSummary.Error> error = last
-          .flatMap(t -> ArtifactSummary.parse(t.getMessage()))
-          .map(s -> s.error)
-          .filter(e -> e.reason != null);
+      Optional<BuildSummary> error = last
+          .flatMap(t -> BuildSummary.parse(t.getMessage()))
+          .filter(s -> !s.isBuilt());
       String keeps = previous == null ? "" : "; " + previous.digest + " keeps serving";
       String edit = "; fix the spec (a new model or pipeline starts a new build) or delete Job " + jobName + " to retry";
       if (error.isPresent()) {
-        return new ArtifactState(false, error.get().reason,
-            "Job " + jobName + " failed: " + error.get().message + keeps + edit, true, previous);
+        return new ArtifactState(false, error.get().reason().code(),
+            "Job " + jobName + " failed: " + error.get().message() + keeps + edit, true, previous);
       }
       JobCondition failed = job.getStatus().getConditions().stream()
           .filter(c -> "Failed".equals(c.getType())).findFirst().orElseThrow();
@@ -116,16 +116,16 @@ public final class ArtifactObserver {
     return Optional.empty();
   }
 
-  private static ArtifactStatus toStatus(ArtifactSummary s, String buildKey) {
+  private static ArtifactStatus toStatus(BuildSummary s, String buildKey) {
     ArtifactStatus a = new ArtifactStatus();
-    a.digest = s.digest;
-    a.format = s.format;
-    a.bytes = s.bytes;
-    a.sourceBytes = s.sourceBytes;
-    if (s.validation != null) {
+    a.digest = s.digest();
+    a.format = s.format();
+    a.bytes = s.bytes();
+    a.sourceBytes = s.sourceBytes();
+    if (s.validation() != null) {
       a.validation = new ValidationReport();
-      a.validation.samples = s.validation.samples;
-      a.validation.maxAbsError = s.validation.maxAbsError;
+      a.validation.samples = s.validation().samples();
+      a.validation.maxAbsError = s.validation().maxAbsError();
     }
     a.buildKey = buildKey;
     return a;

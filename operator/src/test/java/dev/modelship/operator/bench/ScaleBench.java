@@ -1,5 +1,6 @@
 package dev.modelship.operator.bench;
 
+import dev.modelship.operator.KubernetesRelease;
 import dev.modelship.operator.ModelshipOperator;
 import dev.modelship.operator.OperatorConfig;
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
@@ -52,7 +53,7 @@ public final class ScaleBench {
     // before its own and loses): at most ~250 Services, so n above that cannot settle there.
     String external = System.getenv("MODELSHIP_BENCH_KUBECONFIG");
     KubeAPIServer server = external != null ? null : new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
-        .withApiServerVersion("1.34.4").withOfflineMode(true).withUpdateKubeConfig(false).build());
+        .withApiServerVersion(KubernetesRelease.VERSION).withOfflineMode(true).withUpdateKubeConfig(false).build());
     String kubeconfig;
     if (server != null) {
       server.start();

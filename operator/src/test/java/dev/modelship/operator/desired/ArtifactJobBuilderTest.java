@@ -34,7 +34,7 @@ class ArtifactJobBuilderTest {
         "--max-abs-error", "0.01",
         "--summary-file", "/dev/termination-log");
     assertThat(c.getTerminationMessagePath()).isEqualTo("/dev/termination-log");
-    assertThat(c.getTerminationMessagePolicy()).isEqualTo("File");
+    assertThat(c.getTerminationMessagePolicy()).isEqualTo("FallbackToLogsOnError");
     assertThat(c.getEnvFrom()).singleElement()
         .satisfies(e -> assertThat(e.getSecretRef().getName()).isEqualTo("s3-creds"));
   }
@@ -148,7 +148,25 @@ class ArtifactJobBuilderTest {
     assertThat(ArtifactJobBuilder.invalidPassParameter(md.getSpec())).isNull();
     md.getSpec().optimization.passes.get(1).params.put("exclude", "Softmax,perChannel=false");
     assertThat(ArtifactJobBuilder.invalidPassParameter(md.getSpec()))
-        .isEqualTo("spec.optimization.passes[1].params.exclude: the value must be set and must not contain ',' or '='");
+        .isEqualTo("spec.optimization.passes[1].params.exclude: the value must be set, must not contain ',' or '=',"
+            + " and must not start or end with a space");
+  }
+
+  @Test
+  void deterministicOptimizerFailuresFailTheJobAtOnceAndEvictionsDoNotCount() {
+    var policy = ArtifactJobBuilder.build(TestResources.fraudXgb(), config).getSpec().getPodFailurePolicy();
+    assertThat(policy.getRules()).hasSize(2);
+    var failJob = policy.getRules().get(0);
+    assertThat(failJob.getAction()).isEqualTo("FailJob");
+    assertThat(failJob.getOnExitCodes().getContainerName()).isEqualTo("optimizer");
+    assertThat(failJob.getOnExitCodes().getOperator()).isEqualTo("In");
+    // optimizer/README.md's exit codes: bad flags 2, bad model 4, failed gate 5, damaged artifact 7,
+    // unsupported format 8, pin mismatch 9. Fetch (3), store (6) and internal (1) failures retry.
+    assertThat(failJob.getOnExitCodes().getValues()).containsExactlyInAnyOrder(2, 4, 5, 7, 8, 9);
+    var ignore = policy.getRules().get(1);
+    assertThat(ignore.getAction()).isEqualTo("Ignore");
+    assertThat(ignore.getOnPodConditions()).singleElement()
+        .satisfies(c -> assertThat(c.getType()).isEqualTo("DisruptionTarget"));
   }
 
   private static final OperatorConfig S3_CONFIG = OperatorConfig.fromEnvironment(Map.of(

@@ -3,19 +3,23 @@ package dev.modelship.optimizer.artifact;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.modelship.optimizer.passes.PassSpec;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import dev.modelship.artifact.Digests;
+import dev.modelship.artifact.PassSpec;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The artifact's key: sha256 over (source bytes' sha256, format, pipeline with parameters,
- * optimizer version). Replicas or the source URI do not change it; the model or the passes do.
+ * The artifact's key: sha256 over (source bytes' sha256, format, pipeline with parameters, the
+ * validation's samples, optimizer version). Replicas or the source URI do not change it; the model,
+ * the passes or the samples do.
+ *
+ * <p>The samples are in the key so that an artifact's stored validation report is exactly the
+ * report a rebuild would make: a reused artifact is then checked against the current gates from
+ * its report alone. The gates themselves are not in the key; tightening one re-checks, never
+ * rebuilds.
  */
 public final class ArtifactDigest {
     private static final ObjectMapper CANONICAL = new ObjectMapper()
@@ -24,8 +28,13 @@ public final class ArtifactDigest {
     private ArtifactDigest() {
     }
 
-    /** Returns {@code sha256:<64 hex>}. */
-    public static String compute(String sourceSha256, String format, List<PassSpec> pipeline, String version) {
+    /**
+     * @param samples validation samples (0: no validation)
+     * @param sampleFileSha256 sha256 of the sample file, or null when samples are generated
+     * @return {@code sha256:<64 hex>}
+     */
+    public static String compute(String sourceSha256, String format, List<PassSpec> pipeline, int samples,
+                                 String sampleFileSha256, String version) {
         List<Map<String, Object>> passes = new ArrayList<>();
         for (PassSpec p : pipeline) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -33,32 +42,19 @@ public final class ArtifactDigest {
             m.put("params", new TreeMap<>(p.params()));
             passes.add(m);
         }
+        Map<String, Object> validation = new TreeMap<>();
+        validation.put("samples", samples);
+        validation.put("sampleFile", sampleFileSha256 == null ? "generated" : sampleFileSha256);
         Map<String, Object> key = new TreeMap<>();
         key.put("source", sourceSha256);
         key.put("format", format);
         key.put("pipeline", passes);
+        key.put("validation", validation);
         key.put("optimizerVersion", version);
         try {
-            return "sha256:" + sha256(CANONICAL.writeValueAsBytes(key));
+            return Digests.of(Digests.sha256(CANONICAL.writeValueAsBytes(key)));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** The directory name for a digest: its hex part. */
-    public static String directoryName(String digest) {
-        return digest.startsWith("sha256:") ? digest.substring("sha256:".length()) : digest;
-    }
-
-    public static String sha256(byte[] bytes) {
-        return HexFormat.of().formatHex(newSha256().digest(bytes));
-    }
-
-    public static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK has no SHA-256", e);
         }
     }
 }

@@ -1,9 +1,9 @@
 package dev.modelship.optimizer.artifact;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelship.artifact.BuildReason;
+import dev.modelship.artifact.Digests;
+import dev.modelship.artifact.Manifest;
 import dev.modelship.optimizer.OptimizerException;
-import dev.modelship.optimizer.OptimizerException.Kind;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,7 +17,6 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
-import java.util.regex.Pattern;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -31,10 +30,6 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  * container runs before the server starts.
  */
 public final class ArtifactPuller {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
-    /** A plain file name in the artifact directory: no path, nothing hidden. */
-    private static final Pattern FILE_NAME = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]*");
     /** Manifests are a few KiB; a bound keeps a wrong object from filling the heap. */
     private static final int MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
@@ -56,11 +51,11 @@ public final class ArtifactPuller {
         S3Location parsed = S3Location.parse(uri);
         int slash = parsed.prefix().lastIndexOf('/');
         String hex = parsed.prefix().substring(slash + 1);
-        if (!HEX64.matcher(hex).matches()) {
+        if (!Digests.isHex64(hex)) {
             throw OptimizerException.usage("an artifact URI is s3://<bucket>/[<prefix>/]<64 hex digest>, got " + uri);
         }
         S3Location store = new S3Location(parsed.bucket(), slash < 0 ? "" : parsed.prefix().substring(0, slash));
-        String digest = "sha256:" + hex;
+        String digest = Digests.of(hex);
 
         if (Files.exists(target)) {
             Pulled present = verifiedLocal(target, digest);
@@ -77,29 +72,28 @@ public final class ArtifactPuller {
             Files.createDirectories(parent);
             tmp = Files.createTempDirectory(parent, ".tmp-pull-" + hex.substring(0, 12) + "-");
             byte[] manifestBytes = manifestBytes(store, digest, uri);
-            JsonNode manifest = parseManifest(manifestBytes, uri);
-            Output out = expectedOutput(manifest, digest, uri);
+            Manifest.Output out = expectedOutput(manifestBytes, digest, uri);
 
-            Path model = tmp.resolve(out.file);
-            String key = store.key(digest, out.file);
+            Path model = tmp.resolve(out.file());
+            String key = store.key(digest, out.file());
             long n;
-            MessageDigest md = ArtifactDigest.newSha256();
+            MessageDigest md = Digests.newSha256();
             try (ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> b.bucket(store.bucket()).key(key));
                  OutputStream os = new DigestOutputStream(Files.newOutputStream(model), md)) {
-                n = copyAtMost(in, os, out.bytes + 1);
+                n = copyAtMost(in, os, out.bytes() + 1);
             } catch (NoSuchKeyException e) {
-                throw new OptimizerException(Kind.FETCH, "artifact " + uri + " has a manifest but no "
-                        + out.file + " (s3://" + store.bucket() + "/" + key + " not found)", e);
+                throw new OptimizerException(BuildReason.FETCH_FAILED, "artifact " + uri + " has a manifest but no "
+                        + out.file() + " (s3://" + store.bucket() + "/" + key + " not found)", e);
             }
-            if (n != out.bytes) {
-                throw new OptimizerException(Kind.INTEGRITY, "s3://" + store.bucket() + "/" + key + " has "
-                        + (n > out.bytes ? "more than " + out.bytes : String.valueOf(n)) + " bytes, but the manifest says "
-                        + out.bytes + "; refusing it");
+            if (n != out.bytes()) {
+                throw new OptimizerException(BuildReason.ARTIFACT_CORRUPT, "s3://" + store.bucket() + "/" + key + " has "
+                        + (n > out.bytes() ? "more than " + out.bytes() : String.valueOf(n)) + " bytes, but the manifest says "
+                        + out.bytes() + "; refusing it");
             }
             String sha = HexFormat.of().formatHex(md.digest());
-            if (!sha.equals(out.sha256)) {
-                throw new OptimizerException(Kind.INTEGRITY, "sha256 of s3://" + store.bucket() + "/" + key + " is "
-                        + sha + ", but the manifest says " + out.sha256 + "; refusing it");
+            if (!sha.equals(out.sha256())) {
+                throw new OptimizerException(BuildReason.ARTIFACT_CORRUPT, "sha256 of s3://" + store.bucket() + "/" + key + " is "
+                        + sha + ", but the manifest says " + out.sha256() + "; refusing it");
             }
             // The manifest is kept byte for byte, so the server's own check reads what was verified here.
             Files.write(tmp.resolve(Manifest.FILE), manifestBytes);
@@ -114,11 +108,11 @@ public final class ArtifactPuller {
                 return pull(uri, target);
             }
             tmp = null;
-            return new Pulled(digest, target, out.file, n, sha, false);
+            return new Pulled(digest, target, out.file(), n, sha, false);
         } catch (SdkException e) {
-            throw new OptimizerException(Kind.FETCH, "S3 GET " + uri + " failed: " + e.getMessage(), e);
+            throw new OptimizerException(BuildReason.FETCH_FAILED, "S3 GET " + uri + " failed: " + e.getMessage(), e);
         } catch (IOException | UncheckedIOException e) {
-            throw new OptimizerException(Kind.IO, "cannot write " + target + ": " + e.getMessage(), e);
+            throw new OptimizerException(BuildReason.STORE_FAILED, "cannot write " + target + ": " + e.getMessage(), e);
         } finally {
             DirectoryArtifactStore.deleteQuietly(tmp);
         }
@@ -129,66 +123,47 @@ public final class ArtifactPuller {
         try (ResponseInputStream<GetObjectResponse> in = s3.getObject(b -> b.bucket(store.bucket()).key(key))) {
             byte[] bytes = in.readNBytes(MAX_MANIFEST_BYTES + 1);
             if (bytes.length > MAX_MANIFEST_BYTES) {
-                throw new OptimizerException(Kind.INTEGRITY, "s3://" + store.bucket() + "/" + key
+                throw new OptimizerException(BuildReason.ARTIFACT_CORRUPT, "s3://" + store.bucket() + "/" + key
                         + " is larger than " + MAX_MANIFEST_BYTES + " bytes; not a manifest");
             }
             return bytes;
         } catch (NoSuchKeyException e) {
-            throw new OptimizerException(Kind.FETCH, "no artifact at " + uri + " (s3://" + store.bucket() + "/"
+            throw new OptimizerException(BuildReason.FETCH_FAILED, "no artifact at " + uri + " (s3://" + store.bucket() + "/"
                     + key + " not found; an artifact without a manifest is incomplete)", e);
         } catch (IOException e) {
-            throw new OptimizerException(Kind.FETCH, "S3 GET s3://" + store.bucket() + "/" + key + " failed: " + e, e);
+            throw new OptimizerException(BuildReason.FETCH_FAILED, "S3 GET s3://" + store.bucket() + "/" + key + " failed: " + e, e);
         }
-    }
-
-    private static JsonNode parseManifest(byte[] bytes, String uri) {
-        try {
-            JsonNode node = JSON.readTree(bytes);
-            if (node == null || !node.isObject()) {
-                throw new IOException("not a JSON object");
-            }
-            return node;
-        } catch (IOException e) {
-            throw new OptimizerException(Kind.INTEGRITY, "manifest.json of " + uri + " is not valid JSON: "
-                    + e.getMessage());
-        }
-    }
-
-    private record Output(String file, String sha256, long bytes) {
     }
 
     /** The manifest's promise about the model, after checking that it is this digest's manifest. */
-    private static Output expectedOutput(JsonNode manifest, String digest, String where) {
-        String named = manifest.path("digest").asText("");
-        if (!digest.equals(named)) {
-            throw new OptimizerException(Kind.INTEGRITY, "manifest.json of " + where + " is for digest '" + named
-                    + "', not " + digest + "; refusing it");
+    private static Manifest.Output expectedOutput(byte[] manifestBytes, String digest, String where) {
+        Manifest manifest;
+        try {
+            manifest = Manifest.parse(manifestBytes);
+        } catch (Manifest.InvalidManifestException e) {
+            throw new OptimizerException(BuildReason.ARTIFACT_CORRUPT, "manifest.json of " + where + ": "
+                    + e.getMessage() + "; refusing it");
         }
-        JsonNode output = manifest.path("output");
-        String file = output.path("file").asText("");
-        String sha = output.path("sha256").asText("").replaceFirst("^sha256:", "");
-        long bytes = output.path("bytes").asLong(-1);
-        if (!FILE_NAME.matcher(file).matches() || Manifest.FILE.equals(file) || !HEX64.matcher(sha).matches()
-                || bytes < 0) {
-            throw new OptimizerException(Kind.INTEGRITY, "manifest.json of " + where
-                    + " lacks a valid output.file, output.sha256 or output.bytes; refusing it");
+        if (!digest.equals(manifest.digest())) {
+            throw new OptimizerException(BuildReason.ARTIFACT_CORRUPT, "manifest.json of " + where + " is for digest '"
+                    + manifest.digest() + "', not " + digest + "; refusing it");
         }
-        return new Output(file, sha, bytes);
+        return manifest.output();
     }
 
     /** The directory as it is, when it already holds this digest's verified artifact; else null. */
     private static Pulled verifiedLocal(Path dir, String digest) {
         try {
-            Output out = expectedOutput(JSON.readTree(dir.resolve(Manifest.FILE).toFile()), digest, dir.toString());
-            Path model = dir.resolve(out.file);
-            MessageDigest md = ArtifactDigest.newSha256();
+            Manifest.Output out = expectedOutput(Files.readAllBytes(dir.resolve(Manifest.FILE)), digest, dir.toString());
+            Path model = dir.resolve(out.file());
+            MessageDigest md = Digests.newSha256();
             long n;
             try (InputStream in = Files.newInputStream(model);
                  OutputStream os = new DigestOutputStream(OutputStream.nullOutputStream(), md)) {
                 n = in.transferTo(os);
             }
             String sha = HexFormat.of().formatHex(md.digest());
-            return n == out.bytes && sha.equals(out.sha256) ? new Pulled(digest, dir, out.file, n, sha, true) : null;
+            return n == out.bytes() && sha.equals(out.sha256()) ? new Pulled(digest, dir, out.file(), n, sha, true) : null;
         } catch (IOException | OptimizerException e) {
             return null;
         }

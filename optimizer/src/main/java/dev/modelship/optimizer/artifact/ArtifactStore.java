@@ -1,5 +1,6 @@
 package dev.modelship.optimizer.artifact;
 
+import dev.modelship.artifact.Manifest;
 import dev.modelship.optimizer.Progress;
 import dev.modelship.optimizer.fetch.FetchConfig;
 import java.nio.file.Path;

@@ -1,7 +1,8 @@
 package dev.modelship.optimizer.artifact;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.modelship.artifact.BuildReason;
+import dev.modelship.artifact.Digests;
+import dev.modelship.artifact.Manifest;
 import dev.modelship.optimizer.OptimizerException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,9 +21,6 @@ import java.util.stream.Stream;
  * A directory appears whole or not at all: it is written under a temporary name and renamed.
  */
 public final class DirectoryArtifactStore implements ArtifactStore {
-    public static final ObjectMapper JSON = new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT);
-
     private final Path root;
 
     public DirectoryArtifactStore(Path root) {
@@ -30,7 +28,7 @@ public final class DirectoryArtifactStore implements ArtifactStore {
     }
 
     public Path directory(String digest) {
-        return root.resolve(ArtifactDigest.directoryName(digest));
+        return root.resolve(Digests.hex(digest));
     }
 
     @Override
@@ -47,15 +45,15 @@ public final class DirectoryArtifactStore implements ArtifactStore {
             return Optional.empty();
         }
         try {
-            Manifest m = JSON.readValue(manifestFile.toFile(), Manifest.class);
+            Manifest m = Manifest.parse(Files.readAllBytes(manifestFile));
             Path model = dir.resolve(m.output().file());
-            // A damaged artifact is rebuilt rather than served.
-            if (!Files.isRegularFile(model)
-                    || !ArtifactDigest.sha256(Files.readAllBytes(model)).equals(m.output().sha256())) {
+            // A damaged artifact, or another digest's, is rebuilt rather than served.
+            if (!digest.equals(m.digest()) || !Files.isRegularFile(model)
+                    || !Digests.sha256(model).equals(m.output().sha256())) {
                 return Optional.empty();
             }
             return Optional.of(m);
-        } catch (IOException e) {
+        } catch (IOException | Manifest.InvalidManifestException e) {
             return Optional.empty();
         }
     }
@@ -71,9 +69,9 @@ public final class DirectoryArtifactStore implements ArtifactStore {
         Path tmp = null;
         try {
             Files.createDirectories(root);
-            tmp = Files.createTempDirectory(root, ".tmp-" + ArtifactDigest.directoryName(digest).substring(0, 12) + "-");
+            tmp = Files.createTempDirectory(root, ".tmp-" + Digests.hex(digest).substring(0, 12) + "-");
             Files.write(tmp.resolve(modelFile), model);
-            JSON.writeValue(tmp.resolve(Manifest.FILE).toFile(), manifest);
+            Files.write(tmp.resolve(Manifest.FILE), manifest.toJson());
             if (existing(digest).isPresent()) {
                 // Another builder finished the same digest meanwhile; theirs is equally good and
                 // may already be served, so it stays.
@@ -96,7 +94,7 @@ public final class DirectoryArtifactStore implements ArtifactStore {
             return target;
         } catch (IOException | UncheckedIOException e) {
             deleteQuietly(tmp);
-            throw new OptimizerException(OptimizerException.Kind.IO, "cannot write the artifact to " + target
+            throw new OptimizerException(BuildReason.STORE_FAILED, "cannot write the artifact to " + target
                     + ": " + e.getMessage() + " (nothing was left behind)", e);
         }
     }

@@ -1,7 +1,7 @@
 package dev.modelship.optimizer.artifact;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelship.artifact.BuildReason;
+import dev.modelship.artifact.Manifest;
 import dev.modelship.optimizer.OptimizerException;
 import dev.modelship.optimizer.Progress;
 import dev.modelship.optimizer.fetch.FetchConfig;
@@ -25,9 +25,6 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * that pods may already be pulling.
  */
 public final class S3ArtifactStore implements ArtifactStore {
-    private static final ObjectMapper READER = new ObjectMapper()
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-
     private final S3Location location;
     private final S3Client s3;
     private final Progress progress;
@@ -52,17 +49,17 @@ public final class S3ArtifactStore implements ArtifactStore {
         } catch (NoSuchKeyException e) {
             return Optional.empty();
         } catch (SdkException e) {
-            throw new OptimizerException(OptimizerException.Kind.IO, "cannot read the artifact store "
+            throw new OptimizerException(BuildReason.STORE_FAILED, "cannot read the artifact store "
                     + location + ": " + e.getMessage(), e);
         }
         Manifest manifest;
         try {
-            manifest = READER.readValue(bytes, Manifest.class);
-        } catch (IOException e) {
-            throw damaged(digest, "its manifest.json is not a valid manifest", e);
+            manifest = Manifest.parse(bytes);
+        } catch (Manifest.InvalidManifestException e) {
+            throw damaged(digest, "its manifest.json is not one this optimizer can use (" + e.getMessage() + ")", e);
         }
-        if (manifest.output() == null || manifest.output().file() == null) {
-            throw damaged(digest, "its manifest.json names no output file", null);
+        if (!digest.equals(manifest.digest())) {
+            throw damaged(digest, "its manifest.json is for " + manifest.digest(), null);
         }
         // The size is checked here without a download; the sha256 is checked by every pull.
         long size;
@@ -72,7 +69,7 @@ public final class S3ArtifactStore implements ArtifactStore {
         } catch (NoSuchKeyException e) {
             throw damaged(digest, "its model file " + manifest.output().file() + " is missing", e);
         } catch (SdkException e) {
-            throw new OptimizerException(OptimizerException.Kind.IO, "cannot read the artifact store "
+            throw new OptimizerException(BuildReason.STORE_FAILED, "cannot read the artifact store "
                     + location + ": " + e.getMessage(), e);
         }
         if (size != manifest.output().bytes()) {
@@ -84,7 +81,7 @@ public final class S3ArtifactStore implements ArtifactStore {
 
     /** A manifest is never overwritten, so a damaged artifact needs a person; the message says what to do. */
     private OptimizerException damaged(String digest, String what, Exception cause) {
-        return new OptimizerException(OptimizerException.Kind.INTEGRITY, "artifact " + location.uri(digest)
+        return new OptimizerException(BuildReason.ARTIFACT_CORRUPT, "artifact " + location.uri(digest)
                 + " is damaged: " + what + "; it is never overwritten: delete " + location.uri(digest)
                 + "/ to rebuild it", cause);
     }
@@ -113,11 +110,11 @@ public final class S3ArtifactStore implements ArtifactStore {
             }
             return location.uri(digest);
         } catch (SdkException e) {
-            throw new OptimizerException(OptimizerException.Kind.IO, "cannot publish the artifact to "
+            throw new OptimizerException(BuildReason.STORE_FAILED, "cannot publish the artifact to "
                     + location.uri(digest) + ": " + e.getMessage() + " (no manifest was written, so nothing"
                     + " will load it)", e);
         } catch (IOException | UncheckedIOException e) {
-            throw new OptimizerException(OptimizerException.Kind.IO, "cannot stage the artifact for upload: "
+            throw new OptimizerException(BuildReason.STORE_FAILED, "cannot stage the artifact for upload: "
                     + e.getMessage(), e);
         } finally {
             DirectoryArtifactStore.deleteQuietly(work);

@@ -1,5 +1,6 @@
 package dev.modelship.optimizer.artifact;
 
+import dev.modelship.artifact.Digests;
 import dev.modelship.optimizer.OptimizerException;
 import java.util.Locale;
 
@@ -39,7 +40,7 @@ public record S3Location(String bucket, String prefix) {
 
     /** {@code <prefix>/<digest hex>}, without a trailing slash. */
     public String keyPrefix(String digest) {
-        String dir = ArtifactDigest.directoryName(digest);
+        String dir = Digests.hex(digest);
         return prefix.isEmpty() ? dir : prefix + "/" + dir;
     }
 

@@ -1,7 +1,9 @@
 package dev.modelship.optimizer.cli;
 
-import picocli.CommandLine;
+import dev.modelship.artifact.BuildReason;
+import dev.modelship.artifact.BuildSummary;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** {@code modelship-optimizer optimize|pull ...}; exit codes are listed in {@link OptimizeCommand} and {@link PullCommand}. */
 @Command(name = "modelship-optimizer", mixinStandardHelpOptions = true,
@@ -20,9 +22,8 @@ public final class Main {
         cli.setParameterExceptionHandler((ex, a) -> {
             ex.getCommandLine().getErr().println(ex.getMessage());
             ex.getCommandLine().usage(ex.getCommandLine().getErr());
-            System.out.println(dev.modelship.optimizer.Summary.failed(
-                    dev.modelship.optimizer.OptimizerException.usage(ex.getMessage())).toJson());
-            return dev.modelship.optimizer.OptimizerException.Kind.USAGE.exitCode;
+            System.out.println(BuildSummary.failed(BuildReason.INVALID_ARGUMENTS, ex.getMessage(), null).toJson());
+            return BuildReason.INVALID_ARGUMENTS.exitCode();
         });
         return cli.execute(args);
     }

@@ -1,14 +1,15 @@
 package dev.modelship.optimizer.cli;
 
+import dev.modelship.artifact.BuildReason;
+import dev.modelship.artifact.BuildSummary;
+import dev.modelship.artifact.PassSpec;
 import dev.modelship.optimizer.OptimizeRequest;
 import dev.modelship.optimizer.OptimizeResult;
 import dev.modelship.optimizer.Optimizer;
 import dev.modelship.optimizer.OptimizerException;
 import dev.modelship.optimizer.Progress;
-import dev.modelship.optimizer.Summary;
 import dev.modelship.optimizer.convert.ModelFormat;
 import dev.modelship.optimizer.fetch.FetchConfig;
-import dev.modelship.optimizer.passes.PassSpec;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -27,14 +28,16 @@ import picocli.CommandLine.Parameters;
                 + " s3://bucket[/prefix].",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
-            "0:artifact written or reused",
-            "1:internal error",
-            "2:usage: bad flag, unknown pass or bad pass parameter",
-            "3:fetch failed or sha256 pin mismatch",
-            "4:bad model: corrupt, unsupported, NaN weights",
-            "5:a validation gate failed (nothing written)",
-            "6:I/O error writing or uploading the artifact (nothing left behind, no manifest uploaded)",
-            "7:the artifact already in the bucket is damaged (never overwritten)"})
+            "0:Built: artifact written, or reused after its stored report met the gates",
+            "1:InternalError: a defect, or out of memory",
+            "2:InvalidArguments: bad flag, unknown pass or bad pass parameter",
+            "3:FetchFailed: the source could not be downloaded or read",
+            "4:InvalidModel: corrupt or truncated model, NaN weights",
+            "5:ValidationFailed: a validation gate failed (nothing written)",
+            "6:StoreFailed: writing or uploading the artifact failed (nothing left behind)",
+            "7:ArtifactCorrupt: the artifact already in the bucket is damaged (never overwritten)",
+            "8:UnsupportedFormat: not a format, or a feature of one, that the optimizer converts",
+            "9:ChecksumMismatch: the source's sha256 is not the --sha256 pin"})
 final class OptimizeCommand implements Callable<Integer> {
 
     @Parameters(index = "0", description = "path, file://, http(s)://, s3://bucket/key or pvc://claim/path")
@@ -81,9 +84,16 @@ final class OptimizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Summary summary;
+        BuildSummary summary;
         try {
-            List<PassSpec> specs = passes.stream().map(PassSpec::parse).toList();
+            List<PassSpec> specs = new ArrayList<>();
+            for (String pass : passes) {
+                try {
+                    specs.add(PassSpec.parse(pass));
+                } catch (IllegalArgumentException e) {
+                    throw OptimizerException.usage(e.getMessage());
+                }
+            }
             if (samples < 0) {
                 throw OptimizerException.usage("--samples must be >= 0");
             }
@@ -98,13 +108,13 @@ final class OptimizeCommand implements Callable<Integer> {
                     format == null ? null : ModelFormat.parse(format), specs, sha256, samples, sampleFile,
                     maxAbsError, minTop1, fetch);
             OptimizeResult result = new Optimizer(Progress.stderr()).run(request);
-            summary = Summary.ok(result);
+            summary = BuildSummary.built(result.manifest(), result.location(), result.reused(), result.validation());
         } catch (OptimizerException e) {
             System.err.println("[modelship] error: " + e.getMessage());
-            summary = Summary.failed(e);
+            summary = failed(e);
         } catch (RuntimeException | OutOfMemoryError e) {
             e.printStackTrace();
-            summary = Summary.internalError(e);
+            summary = internalError(e);
         }
         String json = summary.toJson();
         if (summaryFile != null) {
@@ -116,5 +126,16 @@ final class OptimizeCommand implements Callable<Integer> {
         }
         System.out.println(json);
         return summary.exitCode();
+    }
+
+    static BuildSummary failed(OptimizerException e) {
+        return BuildSummary.failed(e.reason(), e.getMessage(),
+                e instanceof Optimizer.ValidationGateException g ? g.validation() : null);
+    }
+
+    /** A defect or an exhausted heap: the message says what was thrown, the log has the stack. */
+    static BuildSummary internalError(Throwable t) {
+        return BuildSummary.failed(BuildReason.INTERNAL_ERROR, "internal error: " + t
+                + " (the optimizer's log has the stack trace)", null);
     }
 }

@@ -56,7 +56,7 @@ final class PullCommand implements Callable<Integer> {
         } catch (OptimizerException e) {
             // One line: the kubelet shows the end of the log as the init container's termination message.
             progress.step("error: " + e.getMessage().replace('\n', ' '));
-            return e.kind().exitCode;
+            return e.reason().exitCode();
         } catch (RuntimeException e) {
             e.printStackTrace();
             progress.step("error: internal error: " + e);

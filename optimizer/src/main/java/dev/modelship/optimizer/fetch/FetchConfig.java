@@ -1,5 +1,6 @@
 package dev.modelship.optimizer.fetch;
 
+import dev.modelship.artifact.BuildEnvironment;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,8 +12,8 @@ import java.time.Duration;
  */
 public record FetchConfig(URI s3Endpoint, String s3Region, Path pvcRoot, Duration timeout) {
 
-    public static final String ENV_S3_ENDPOINT = "MODELSHIP_S3_ENDPOINT";
-    public static final String ENV_PVC_ROOT = "MODELSHIP_PVC_ROOT";
+    public static final String ENV_S3_ENDPOINT = BuildEnvironment.S3_ENDPOINT;
+    public static final String ENV_PVC_ROOT = BuildEnvironment.PVC_ROOT;
 
     /** Defaults from the environment: MODELSHIP_S3_ENDPOINT (or AWS_ENDPOINT_URL_S3), AWS_REGION, MODELSHIP_PVC_ROOT. */
     public static FetchConfig fromEnvironment() {

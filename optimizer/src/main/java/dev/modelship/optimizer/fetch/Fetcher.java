@@ -1,8 +1,9 @@
 package dev.modelship.optimizer.fetch;
 
+import dev.modelship.artifact.BuildReason;
+import dev.modelship.artifact.Digests;
 import dev.modelship.optimizer.OptimizerException;
 import dev.modelship.optimizer.Progress;
-import dev.modelship.optimizer.artifact.ArtifactDigest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -54,7 +55,7 @@ public final class Fetcher {
             String want = sha256Pin.toLowerCase(Locale.ROOT).replaceFirst("^sha256:", "");
             if (!want.equals(source.sha256())) {
                 source.close();
-                throw new OptimizerException(OptimizerException.Kind.FETCH, "sha256 of " + uri + " is "
+                throw new OptimizerException(BuildReason.CHECKSUM_MISMATCH, "sha256 of " + uri + " is "
                         + source.sha256() + ", but the pin requires " + want + "; refusing it");
             }
         }
@@ -63,13 +64,13 @@ public final class Fetcher {
 
     private FetchedSource local(String uri, Path path) {
         try (InputStream in = Files.newInputStream(path)) {
-            MessageDigest md = ArtifactDigest.newSha256();
+            MessageDigest md = Digests.newSha256();
             long n = copy(in, OutputStream.nullOutputStream(), md, -1, uri);
             return new FetchedSource(uri, path, HexFormat.of().formatHex(md.digest()), n, false);
         } catch (NoSuchFileException e) {
-            throw new OptimizerException(OptimizerException.Kind.FETCH, "source not found: " + path);
+            throw new OptimizerException(BuildReason.FETCH_FAILED, "source not found: " + path);
         } catch (IOException e) {
-            throw new OptimizerException(OptimizerException.Kind.FETCH, "cannot read " + path + ": " + e.getMessage(), e);
+            throw new OptimizerException(BuildReason.FETCH_FAILED, "cannot read " + path + ": " + e.getMessage(), e);
         }
     }
 
@@ -96,29 +97,29 @@ public final class Fetcher {
             HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
             try (InputStream body = response.body()) {
                 if (response.statusCode() != 200) {
-                    throw new OptimizerException(OptimizerException.Kind.FETCH, "GET " + uri + " answered HTTP "
+                    throw new OptimizerException(BuildReason.FETCH_FAILED, "GET " + uri + " answered HTTP "
                             + response.statusCode());
                 }
                 long length = response.headers().firstValueAsLong("content-length").orElse(-1);
                 tmp = Files.createTempFile("modelship-source-", ".bin");
-                MessageDigest md = ArtifactDigest.newSha256();
+                MessageDigest md = Digests.newSha256();
                 long n;
                 try (OutputStream out = Files.newOutputStream(tmp)) {
                     n = copy(body, out, md, length, uri);
                 }
                 if (length >= 0 && n != length) {
-                    throw new OptimizerException(OptimizerException.Kind.FETCH, "GET " + uri + " ended after " + n
+                    throw new OptimizerException(BuildReason.FETCH_FAILED, "GET " + uri + " ended after " + n
                             + " of " + length + " bytes");
                 }
                 return new FetchedSource(uri, tmp, HexFormat.of().formatHex(md.digest()), n, true);
             }
         } catch (IOException e) {
             deleteQuietly(tmp);
-            throw new OptimizerException(OptimizerException.Kind.FETCH, "GET " + uri + " failed: " + e, e);
+            throw new OptimizerException(BuildReason.FETCH_FAILED, "GET " + uri + " failed: " + e, e);
         } catch (InterruptedException e) {
             deleteQuietly(tmp);
             Thread.currentThread().interrupt();
-            throw new OptimizerException(OptimizerException.Kind.FETCH, "GET " + uri + " interrupted", e);
+            throw new OptimizerException(BuildReason.FETCH_FAILED, "GET " + uri + " interrupted", e);
         } catch (RuntimeException e) {
             deleteQuietly(tmp);
             throw e;
@@ -138,7 +139,7 @@ public final class Fetcher {
                      .bucket(bucket).key(key).build())) {
             long length = in.response().contentLength() == null ? -1 : in.response().contentLength();
             tmp = Files.createTempFile("modelship-source-", ".bin");
-            MessageDigest md = ArtifactDigest.newSha256();
+            MessageDigest md = Digests.newSha256();
             long n;
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 n = copy(in, out, md, length, uri);
@@ -146,11 +147,11 @@ public final class Fetcher {
             return new FetchedSource(uri, tmp, HexFormat.of().formatHex(md.digest()), n, true);
         } catch (SdkException e) {
             deleteQuietly(tmp);
-            throw new OptimizerException(OptimizerException.Kind.FETCH, "S3 GET " + uri + " failed: "
+            throw new OptimizerException(BuildReason.FETCH_FAILED, "S3 GET " + uri + " failed: "
                     + e.getMessage(), e);
         } catch (IOException e) {
             deleteQuietly(tmp);
-            throw new OptimizerException(OptimizerException.Kind.FETCH, "S3 GET " + uri + " failed: " + e, e);
+            throw new OptimizerException(BuildReason.FETCH_FAILED, "S3 GET " + uri + " failed: " + e, e);
         }
     }
 

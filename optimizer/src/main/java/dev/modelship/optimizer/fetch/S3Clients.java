@@ -1,5 +1,6 @@
 package dev.modelship.optimizer.fetch;
 
+import dev.modelship.artifact.BuildEnvironment;
 import java.net.URI;
 import java.util.Map;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -18,10 +19,10 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 public final class S3Clients {
     /** Artifact-store settings of their own, so a model's bucket and the store can differ in account and endpoint. */
-    public static final String ENV_STORE_ENDPOINT = "MODELSHIP_STORE_S3_ENDPOINT";
-    public static final String ENV_STORE_REGION = "MODELSHIP_STORE_S3_REGION";
-    public static final String ENV_STORE_ACCESS_KEY_ID = "MODELSHIP_STORE_AWS_ACCESS_KEY_ID";
-    public static final String ENV_STORE_SECRET_ACCESS_KEY = "MODELSHIP_STORE_AWS_SECRET_ACCESS_KEY";
+    public static final String ENV_STORE_ENDPOINT = BuildEnvironment.STORE_ENDPOINT;
+    public static final String ENV_STORE_REGION = BuildEnvironment.STORE_REGION;
+    public static final String ENV_STORE_ACCESS_KEY_ID = BuildEnvironment.STORE_ACCESS_KEY_ID;
+    public static final String ENV_STORE_SECRET_ACCESS_KEY = BuildEnvironment.STORE_SECRET_ACCESS_KEY;
 
     private S3Clients() {
     }

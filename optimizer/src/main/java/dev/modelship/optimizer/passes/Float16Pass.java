@@ -7,6 +7,7 @@ import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.ByteString;
+import dev.modelship.artifact.PassSpec;
 import dev.modelship.optimizer.OptimizerException;
 import dev.modelship.optimizer.onnx.Float16;
 import dev.modelship.optimizer.onnx.Tensors;

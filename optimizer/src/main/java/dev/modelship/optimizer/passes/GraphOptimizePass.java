@@ -2,6 +2,7 @@ package dev.modelship.optimizer.passes;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
+import dev.modelship.artifact.PassSpec;
 import dev.modelship.optimizer.onnx.OnnxModels;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,7 @@
 package dev.modelship.optimizer.passes;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import dev.modelship.artifact.PassSpec;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

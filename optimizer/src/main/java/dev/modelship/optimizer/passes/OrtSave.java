@@ -3,6 +3,7 @@ package dev.modelship.optimizer.passes;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.modelship.artifact.BuildReason;
 import dev.modelship.optimizer.OptimizerException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,7 +34,9 @@ final class OrtSave {
             throw OptimizerException.badModel("pass '" + pass + "': ONNX Runtime cannot load the model: "
                     + e.getMessage());
         } catch (IOException e) {
-            throw new OptimizerException(OptimizerException.Kind.IO, "pass '" + pass + "': " + e.getMessage(), e);
+            // Scratch space, not the store: a full or failing /tmp is the machine's fault, worth a retry.
+            throw new OptimizerException(BuildReason.INTERNAL_ERROR, "pass '" + pass + "': cannot use the scratch directory ("
+                    + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
         } finally {
             if (dir != null) {
                 try (var files = Files.list(dir)) {

@@ -1,5 +1,6 @@
 package dev.modelship.optimizer.passes;
 
+import dev.modelship.artifact.PassSpec;
 import dev.modelship.optimizer.OptimizerException;
 import java.util.ArrayList;
 import java.util.List;

@@ -4,6 +4,7 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.modelship.artifact.PassSpec;
 import dev.modelship.optimizer.onnx.Tensors;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -6,6 +6,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import dev.modelship.artifact.PassSpec;
 import dev.modelship.optimizer.OptimizerException;
 import dev.modelship.optimizer.onnx.OnnxModels;
 import dev.modelship.optimizer.onnx.Tensors;

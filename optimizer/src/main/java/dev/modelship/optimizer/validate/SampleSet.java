@@ -2,8 +2,8 @@ package dev.modelship.optimizer.validate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.modelship.artifact.Manifest;
 import dev.modelship.optimizer.OptimizerException;
-import dev.modelship.optimizer.onnx.Signature;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,12 +23,12 @@ public record SampleSet(String from, List<Map<String, Sample>> samples) {
     public record Sample(String datatype, long[] shape, double[] values) {
     }
 
-    public static SampleSet generate(Signature signature, int count, long seed) {
+    public static SampleSet generate(Manifest.Signature signature, int count, long seed) {
         Random random = new Random(seed);
         List<Map<String, Sample>> samples = new ArrayList<>();
         for (int s = 0; s < count; s++) {
             Map<String, Sample> inputs = new LinkedHashMap<>();
-            for (Signature.Tensor t : signature.inputs()) {
+            for (Manifest.Tensor t : signature.inputs()) {
                 long[] shape = t.shape().stream().mapToLong(Long::longValue).toArray();
                 for (int d = 0; d < shape.length; d++) {
                     if (shape[d] < 0) {
@@ -104,7 +104,7 @@ public record SampleSet(String from, List<Map<String, Sample>> samples) {
     }
 
     /** Reads a .npy array for a single-input model: rows on dimension 0, the model's datatype. */
-    public static SampleSet readNpy(Path file, Signature signature, int limit) {
+    public static SampleSet readNpy(Path file, Manifest.Signature signature, int limit) {
         if (signature.inputs().size() != 1) {
             throw OptimizerException.usage("a .npy sample file fits a model with one input; this one has "
                     + signature.inputs().size() + ": give a V2 request JSON instead");
@@ -118,7 +118,7 @@ public record SampleSet(String from, List<Map<String, Sample>> samples) {
         if (array.shape().length == 0 || array.shape()[0] == 0) {
             throw OptimizerException.usage("sample file " + file + " holds no rows");
         }
-        Signature.Tensor input = signature.inputs().get(0);
+        Manifest.Tensor input = signature.inputs().get(0);
         long[] rowShape = array.shape().clone();
         rowShape[0] = 1;
         int per = (int) (array.values().length / array.shape()[0]);

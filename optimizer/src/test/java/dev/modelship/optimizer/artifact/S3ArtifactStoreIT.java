@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelship.artifact.Manifest;
 import dev.modelship.optimizer.Fixtures;
 import dev.modelship.optimizer.MotoS3;
 import dev.modelship.optimizer.Progress;
@@ -123,7 +124,7 @@ class S3ArtifactStoreIT {
         assertThat(optimize(Fixtures.path("lgb_binary.txt").toString())).isZero();
         JsonNode summary = summary();
         String hex = summary.get("digest").asText().substring("sha256:".length());
-        assertThat(summary.get("artifactDir").asText()).isEqualTo("s3://" + BUCKET + "/" + prefix + "/" + hex);
+        assertThat(summary.get("location").asText()).isEqualTo("s3://" + BUCKET + "/" + prefix + "/" + hex);
         return hex;
     }
 
@@ -228,7 +229,7 @@ class S3ArtifactStoreIT {
         s3.deleteObject(b -> b.bucket(BUCKET).key(prefix + "/" + hex + "/model.onnx"));
 
         assertThat(optimize(Fixtures.path("lgb_binary.txt").toString())).isEqualTo(7);
-        assertThat(summary().get("error").asText()).contains("model.onnx is missing");
+        assertThat(summary().get("message").asText()).contains("model.onnx is missing");
         assertThat(object(manifestKey)).isEqualTo(manifest);
         assertThat(keys()).containsExactly(manifestKey);
     }
@@ -239,6 +240,6 @@ class S3ArtifactStoreIT {
         int code = Main.execute("optimize", Fixtures.path("lgb_binary.txt").toString(),
                 "--out", "s3://no-such-bucket/x", "--s3-endpoint", moto.endpoint().toString(), "--samples", "0");
         assertThat(code).isEqualTo(6);
-        assertThat(summary().get("error").asText()).contains("no-such-bucket");
+        assertThat(summary().get("message").asText()).contains("no-such-bucket");
     }
 }

@@ -3,6 +3,7 @@ package dev.modelship.optimizer.artifact;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.modelship.artifact.BuildReason;
 import dev.modelship.optimizer.OptimizerException;
 import org.junit.jupiter.api.Test;
 
@@ -27,7 +28,7 @@ class S3LocationTest {
         for (String bad : new String[] {"s3://", "s3://UPPER/x", "s3://a/x", "s3://models/a//b"}) {
             assertThatThrownBy(() -> S3Location.parse(bad)).as(bad)
                     .isInstanceOf(OptimizerException.class)
-                    .extracting(e -> ((OptimizerException) e).kind()).isEqualTo(OptimizerException.Kind.USAGE);
+                    .extracting(e -> ((OptimizerException) e).reason()).isEqualTo(BuildReason.INVALID_ARGUMENTS);
         }
     }
 }

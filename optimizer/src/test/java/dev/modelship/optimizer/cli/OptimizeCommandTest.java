@@ -75,7 +75,8 @@ class OptimizeCommandTest {
                 "--samples", "32", "--min-top1-agreement", "0.9", "--summary-file", summaryFile.toString());
         assertThat(code).isZero();
         JsonNode summary = summary();
-        assertThat(summary.get("status").asText()).isEqualTo("ok");
+        assertThat(summary.get("reason").asText()).isEqualTo("Built");
+        assertThat(summary.get("exitCode").asInt()).isZero();
         assertThat(summary.get("reused").asBoolean()).isFalse();
         assertThat(Files.readString(summaryFile)).isEqualTo(stdout.toString(StandardCharsets.UTF_8).strip()
                 .lines().reduce((a, b) -> b).orElseThrow());
@@ -108,10 +109,10 @@ class OptimizeCommandTest {
         assertThat(m.at("/validation/latencyMillis/original").asDouble()).isPositive();
         assertThat(m.at("/validation/bytes/original").asLong()).isEqualTo(Files.size(source));
 
-        // Same source and passes: nothing rebuilt, the directory is untouched.
+        // Same source, passes and samples: nothing rebuilt, the directory is untouched.
         long modified = Files.getLastModifiedTime(dir.resolve("manifest.json")).toMillis();
         assertThat(run("optimize", source.toString(), "--out", out.toString(),
-                "--pass", "graph-optimize", "--pass", "quantize-dynamic:perChannel=true")).isZero();
+                "--pass", "graph-optimize", "--pass", "quantize-dynamic:perChannel=true", "--samples", "32")).isZero();
         assertThat(summary().get("reused").asBoolean()).isTrue();
         assertThat(summary().get("digest").asText()).isEqualTo(digest);
         assertThat(Files.getLastModifiedTime(dir.resolve("manifest.json")).toMillis()).isEqualTo(modified);
@@ -119,7 +120,8 @@ class OptimizeCommandTest {
         // Other passes: another digest, another directory.
         assertThat(run("optimize", source.toString(), "--out", out.toString(), "--pass", "ort-format")).isZero();
         assertThat(summary().get("digest").asText()).isNotEqualTo(digest);
-        assertThat(summary().get("outputFile").asText()).isEqualTo("model.ort");
+        assertThat(summary().get("file").asText()).isEqualTo("model.ort");
+        assertThat(summary().get("format").asText()).isEqualTo("ort");
         assertThat(artifacts(out)).hasSize(2);
     }
 
@@ -129,7 +131,8 @@ class OptimizeCommandTest {
         assertThat(run("optimize", Fixtures.path("xgb_multi_softprob.json").toString(), "--out", out.toString(),
                 "--pass", "graph-optimize", "--max-abs-error", "1e-6")).isZero();
         JsonNode s = summary();
-        assertThat(s.get("format").asText()).isEqualTo("xgboost");
+        assertThat(s.get("sourceFormat").asText()).isEqualTo("xgboost");
+        assertThat(s.get("format").asText()).isEqualTo("onnx");
         assertThat(s.at("/validation/maxAbsError").asDouble()).isLessThanOrEqualTo(1e-6);
         assertThat(s.at("/validation/top1Agreement").asDouble()).isEqualTo(1.0);
         assertThat(s.at("/validation/reference").asText()).isEqualTo("converted model before passes");
@@ -158,7 +161,7 @@ class OptimizeCommandTest {
         Files.write(bad, new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 10, 0, '{'});
         assertThat(run("optimize", "../examples/models/digits_mlp.onnx", "--out", out.toString(),
                 "--sample-file", bad.toString())).isEqualTo(2);
-        assertThat(summary().get("error").asText()).contains("cannot read sample file");
+        assertThat(summary().get("message").asText()).contains("cannot read sample file");
     }
 
     @Test
@@ -172,10 +175,46 @@ class OptimizeCommandTest {
                 "--max-abs-error", "1e-9", "--summary-file", summaryFile.toString());
         assertThat(code).isEqualTo(5);
         JsonNode s = JSON.readTree(summaryFile.toFile());
-        assertThat(s.get("status").asText()).isEqualTo("failed");
-        assertThat(s.get("error").asText()).contains("max abs error").contains("1.0E-9");
+        assertThat(s.get("reason").asText()).isEqualTo("ValidationFailed");
+        assertThat(s.get("message").asText()).contains("max abs error").contains("1.0E-9");
         assertThat(s.at("/validation/maxAbsError").asDouble()).isGreaterThan(1e-9);
         assertThat(artifacts(out)).isEqualTo(before);
+    }
+
+    @Test
+    void aReusedArtifactMustMeetTheCurrentGates() throws Exception {
+        Path out = tmp.resolve("a");
+        String source = Fixtures.path("digits_mlp.onnx").toString();
+        String[] build = {"optimize", source, "--out", out.toString(), "--pass", "quantize-dynamic", "--samples", "32"};
+        assertThat(run(build)).isZero();
+        double error = summary().at("/validation/maxAbsError").asDouble();
+        assertThat(error).isPositive();
+        Path dir = out.resolve(summary().get("digest").asText().substring(7));
+        long modified = Files.getLastModifiedTime(dir.resolve("manifest.json")).toMillis();
+
+        // The same build with a gate the stored report does not meet: refused, though the artifact exists.
+        String[] tight = Stream.concat(Stream.of(build), Stream.of("--max-abs-error", String.valueOf(error / 2)))
+                .toArray(String[]::new);
+        assertThat(run(tight)).isEqualTo(5);
+        assertThat(summary().get("reason").asText()).isEqualTo("ValidationFailed");
+        assertThat(summary().get("message").asText()).contains("exists").contains("max abs error " + error);
+        assertThat(summary().at("/validation/gates/maxAbsError").asDouble()).isEqualTo(error / 2);
+
+        // A gate it meets: reused without work, the report carries the gate it was checked against.
+        String[] loose = Stream.concat(Stream.of(build), Stream.of("--max-abs-error", String.valueOf(error * 2)))
+                .toArray(String[]::new);
+        assertThat(run(loose)).isZero();
+        assertThat(summary().get("reused").asBoolean()).isTrue();
+        assertThat(summary().at("/validation/maxAbsError").asDouble()).isEqualTo(error);
+        assertThat(summary().at("/validation/gates/maxAbsError").asDouble()).isEqualTo(error * 2);
+        assertThat(Files.getLastModifiedTime(dir.resolve("manifest.json")).toMillis()).isEqualTo(modified);
+
+        // Other samples are another validation, so another artifact: its report is made, not borrowed.
+        assertThat(run("optimize", source, "--out", out.toString(), "--pass", "quantize-dynamic", "--samples", "16"))
+                .isZero();
+        assertThat(summary().get("reused").asBoolean()).isFalse();
+        assertThat(summary().at("/validation/samples").asInt()).isEqualTo(16);
+        assertThat(artifacts(out)).hasSize(2);
     }
 
     @Test
@@ -183,31 +222,40 @@ class OptimizeCommandTest {
         Path out = tmp.resolve("out");
         // Usage: unknown pass, checked before the (missing) source is even looked at.
         assertThat(run("optimize", "/nonexistent", "--out", out.toString(), "--pass", "shrink")).isEqualTo(2);
-        assertThat(summary().get("error").asText()).contains("unknown pass 'shrink'");
+        assertThat(summary().get("message").asText()).contains("unknown pass 'shrink'");
         assertThat(run("optimize", "x", "--out", out.toString(), "--no-such-flag")).isEqualTo(2);
         // Fetch: missing file, wrong pin.
         assertThat(run("optimize", tmp.resolve("missing.onnx").toString(), "--out", out.toString())).isEqualTo(3);
         assertThat(run("optimize", Fixtures.path("digits_mlp.onnx").toString(), "--out", out.toString(),
-                "--sha256", "0".repeat(64))).isEqualTo(3);
-        assertThat(summary().get("error").asText()).contains("pin");
+                "--sha256", "0".repeat(64))).isEqualTo(9);
+        assertThat(summary().get("reason").asText()).isEqualTo("ChecksumMismatch");
+        assertThat(summary().get("message").asText()).contains("pin");
 
         // Bad models.
         byte[] onnx = Fixtures.bytes("digits_mlp.onnx");
         Path truncated = tmp.resolve("truncated.onnx");
         Files.write(truncated, java.util.Arrays.copyOf(onnx, onnx.length / 2));
         assertThat(run("optimize", truncated.toString(), "--out", out.toString())).isEqualTo(4);
-        assertThat(summary().get("error").asText()).contains("ONNX");
+        assertThat(summary().get("reason").asText()).isEqualTo("InvalidModel");
+        assertThat(summary().get("message").asText()).contains("ONNX");
 
         Path notXgb = tmp.resolve("config.json");
         Files.writeString(notXgb, "{\"name\": \"not a model\"}");
         assertThat(run("optimize", notXgb.toString(), "--out", out.toString())).isEqualTo(4);
-        assertThat(summary().get("error").asText()).contains("not an XGBoost model");
+        assertThat(summary().get("message").asText()).contains("not an XGBoost model");
 
         Path ranker = tmp.resolve("ranker.json");
         Files.writeString(ranker, Files.readString(Fixtures.path("xgb_regression.json"))
                 .replace("\"reg:squarederror\"", "\"rank:pairwise\""));
-        assertThat(run("optimize", ranker.toString(), "--out", out.toString())).isEqualTo(4);
-        assertThat(summary().get("error").asText()).contains("unsupported XGBoost objective 'rank:pairwise'");
+        assertThat(run("optimize", ranker.toString(), "--out", out.toString())).isEqualTo(8);
+        assertThat(summary().get("reason").asText()).isEqualTo("UnsupportedFormat");
+        assertThat(summary().get("message").asText()).contains("unsupported XGBoost objective 'rank:pairwise'");
+
+        // A PyTorch checkpoint is a zip file: no converter reads it, and the message says what it saw.
+        Path checkpoint = tmp.resolve("model.pt");
+        Files.write(checkpoint, new byte[] {'P', 'K', 3, 4, 20, 0, 0, 0});
+        assertThat(run("optimize", checkpoint.toString(), "--out", out.toString())).isEqualTo(8);
+        assertThat(summary().get("message").asText()).contains("bytes 50 4b 03 04");
 
         Path nanWeights = tmp.resolve("nan.onnx");
         var model = dev.modelship.optimizer.onnx.OnnxModels.parse(onnx).toBuilder();
@@ -223,7 +271,7 @@ class OptimizeCommandTest {
         }
         Files.write(nanWeights, model.build().toByteArray());
         assertThat(run("optimize", nanWeights.toString(), "--out", out.toString())).isEqualTo(4);
-        assertThat(summary().get("error").asText()).contains("'coefficient'").contains("NaN");
+        assertThat(summary().get("message").asText()).contains("'coefficient'").contains("NaN");
 
         // Valid protobuf, but an op no runtime knows: refused even without validation samples.
         Path unknownOp = tmp.resolve("unknown-op.onnx");
@@ -231,7 +279,7 @@ class OptimizeCommandTest {
         m2.getGraphBuilder().getNodeBuilder(3).setOpType("NoSuchRelu");
         Files.write(unknownOp, m2.build().toByteArray());
         assertThat(run("optimize", unknownOp.toString(), "--out", out.toString(), "--samples", "0")).isEqualTo(4);
-        assertThat(summary().get("error").asText()).contains("ONNX Runtime cannot load").contains("NoSuchRelu");
+        assertThat(summary().get("message").asText()).contains("ONNX Runtime cannot load").contains("NoSuchRelu");
 
         assertThat(artifacts(out)).isEmpty();
     }
@@ -242,6 +290,6 @@ class OptimizeCommandTest {
         Files.writeString(notADir, "x");
         assertThat(run("optimize", Fixtures.path("lgb_binary.txt").toString(), "--out",
                 notADir.resolve("sub").toString())).isEqualTo(6);
-        assertThat(summary().get("error").asText()).contains("cannot write the artifact");
+        assertThat(summary().get("message").asText()).contains("cannot write the artifact");
     }
 }

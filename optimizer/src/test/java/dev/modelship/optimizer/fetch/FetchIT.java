@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.modelship.artifact.BuildReason;
 import dev.modelship.optimizer.Fixtures;
 import dev.modelship.optimizer.MotoS3;
 import dev.modelship.optimizer.OptimizerException;
@@ -95,7 +96,7 @@ class FetchIT {
 
         assertThatThrownBy(() -> fetcher().fetch("http://127.0.0.1:" + http.getAddress().getPort() + "/nope", null))
                 .hasMessageContaining("HTTP 404")
-                .extracting(e -> ((OptimizerException) e).kind()).isEqualTo(OptimizerException.Kind.FETCH);
+                .extracting(e -> ((OptimizerException) e).reason()).isEqualTo(BuildReason.FETCH_FAILED);
         assertThatThrownBy(() -> fetcher().fetch("http://127.0.0.1:" + http.getAddress().getPort() + "/truncated", null))
                 .isInstanceOf(OptimizerException.class);
     }
@@ -112,7 +113,7 @@ class FetchIT {
         }
         assertThatThrownBy(() -> fetcher().fetch("s3://models/missing.txt", null))
                 .hasMessageContaining("S3 GET s3://models/missing.txt failed")
-                .extracting(e -> ((OptimizerException) e).kind()).isEqualTo(OptimizerException.Kind.FETCH);
+                .extracting(e -> ((OptimizerException) e).reason()).isEqualTo(BuildReason.FETCH_FAILED);
     }
 
     @Test

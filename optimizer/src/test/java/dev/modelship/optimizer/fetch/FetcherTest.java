@@ -3,6 +3,7 @@ package dev.modelship.optimizer.fetch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.modelship.artifact.BuildReason;
 import dev.modelship.optimizer.OptimizerException;
 import dev.modelship.optimizer.Progress;
 import java.nio.charset.StandardCharsets;
@@ -53,17 +54,17 @@ class FetcherTest {
     }
 
     @Test
-    void aWrongPinOrAMissingFileIsAFetchError() throws Exception {
+    void aWrongPinIsAChecksumMismatchAndAMissingFileAFetchError() throws Exception {
         Path f = tmp.resolve("m.bin");
         Files.writeString(f, "hello model\n");
         assertThatThrownBy(() -> fetcher(tmp).fetch(f.toString(), "a".repeat(64)))
                 .isInstanceOf(OptimizerException.class).hasMessageContaining("refusing")
-                .extracting(e -> ((OptimizerException) e).kind()).isEqualTo(OptimizerException.Kind.FETCH);
+                .extracting(e -> ((OptimizerException) e).reason()).isEqualTo(BuildReason.CHECKSUM_MISMATCH);
         assertThatThrownBy(() -> fetcher(tmp).fetch(f.toString(), "abc"))
-                .extracting(e -> ((OptimizerException) e).kind()).isEqualTo(OptimizerException.Kind.USAGE);
+                .extracting(e -> ((OptimizerException) e).reason()).isEqualTo(BuildReason.INVALID_ARGUMENTS);
         assertThatThrownBy(() -> fetcher(tmp).fetch(tmp.resolve("none").toString(), null))
                 .hasMessageContaining("source not found")
-                .extracting(e -> ((OptimizerException) e).kind()).isEqualTo(OptimizerException.Kind.FETCH);
+                .extracting(e -> ((OptimizerException) e).reason()).isEqualTo(BuildReason.FETCH_FAILED);
         assertThatThrownBy(() -> fetcher(tmp).fetch("ftp://host/model.onnx", null))
                 .hasMessageContaining("unsupported source scheme 'ftp'");
     }

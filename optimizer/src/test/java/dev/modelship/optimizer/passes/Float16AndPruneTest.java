@@ -7,6 +7,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.modelship.artifact.PassSpec;
 import dev.modelship.optimizer.Fixtures;
 import dev.modelship.optimizer.convert.Converter;
 import dev.modelship.optimizer.convert.ModelFormat;

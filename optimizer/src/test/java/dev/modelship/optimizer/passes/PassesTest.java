@@ -8,6 +8,8 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.modelship.artifact.BuildReason;
+import dev.modelship.artifact.PassSpec;
 import dev.modelship.optimizer.Fixtures;
 import dev.modelship.optimizer.OptimizerException;
 import dev.modelship.optimizer.onnx.OnnxModels;
@@ -182,7 +184,7 @@ class PassesTest {
     void unknownPassesAndBadParametersFailBeforeAnyWork() {
         assertThatThrownBy(() -> PassRegistry.resolve(List.of(PassSpec.parse("shrink"))))
                 .isInstanceOf(OptimizerException.class).hasMessageContaining("unknown pass 'shrink'")
-                .extracting(e -> ((OptimizerException) e).kind()).isEqualTo(OptimizerException.Kind.USAGE);
+                .extracting(e -> ((OptimizerException) e).reason()).isEqualTo(BuildReason.INVALID_ARGUMENTS);
         assertThatThrownBy(() -> pass("quantize-dynamic:perChanel=true"))
                 .hasMessageContaining("no parameter 'perChanel'");
         assertThatThrownBy(() -> pass("quantize-dynamic:perChannel=maybe"))

@@ -2,9 +2,9 @@ package dev.modelship.optimizer.convert.lightgbm;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import dev.modelship.optimizer.OptimizerException;
-import dev.modelship.optimizer.convert.TreeEnsembleBuilder;
 import dev.modelship.optimizer.convert.TreeEnsembleBuilder.Mode;
 import dev.modelship.optimizer.convert.TreeEnsembleBuilder.PostTransform;
+import dev.modelship.optimizer.convert.TreeEnsembleBuilder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -82,7 +82,7 @@ public final class LightgbmConverter {
                 post = PostTransform.NONE;
                 exp = true;
             }
-            default -> throw OptimizerException.badModel("unsupported LightGBM objective '" + name
+            default -> throw OptimizerException.unsupported("unsupported LightGBM objective '" + name
                     + "' (supported: regression, regression_l1, huber, fair, quantile, mape, binary,"
                     + " cross_entropy, multiclass, poisson, gamma, tweedie)");
         }
@@ -109,7 +109,7 @@ public final class LightgbmConverter {
     private static void addTree(TreeEnsembleBuilder builder, int t, Map<String, String> tree, int target,
                                 double scale) {
         if (!"0".equals(tree.getOrDefault("is_linear", "0"))) {
-            throw OptimizerException.badModel("LightGBM linear trees (tree " + t + ") are not supported");
+            throw OptimizerException.unsupported("LightGBM linear trees (tree " + t + ") are not supported");
         }
         int leaves = Integer.parseInt(required(tree, "num_leaves", "tree " + t));
         double[] leafValues = doubles(required(tree, "leaf_value", "tree " + t), leaves, "leaf_value", t);

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelship.optimizer.OptimizerException;
-import dev.modelship.optimizer.convert.TreeEnsembleBuilder;
 import dev.modelship.optimizer.convert.TreeEnsembleBuilder.Mode;
 import dev.modelship.optimizer.convert.TreeEnsembleBuilder.PostTransform;
+import dev.modelship.optimizer.convert.TreeEnsembleBuilder;
 import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
@@ -61,7 +61,7 @@ public final class XgboostConverter {
     private static ModelProto convert(JsonNode learner) {
         String objective = text(learner.path("objective").path("name"), "objective.name");
         if (!SUPPORTED_OBJECTIVES.contains(objective)) {
-            throw OptimizerException.badModel("unsupported XGBoost objective '" + objective + "' (supported: "
+            throw OptimizerException.unsupported("unsupported XGBoost objective '" + objective + "' (supported: "
                     + String.join(", ", SUPPORTED_OBJECTIVES) + ")");
         }
         JsonNode param = learner.path("learner_model_param");
@@ -69,7 +69,7 @@ public final class XgboostConverter {
         int numClass = Integer.parseInt(param.path("num_class").asText("0"));
         int numTarget = Integer.parseInt(param.path("num_target").asText("1"));
         if (numTarget > 1) {
-            throw OptimizerException.badModel("multi-target XGBoost models are not supported");
+            throw OptimizerException.unsupported("multi-target XGBoost models are not supported");
         }
         float[] baseScore = parseBaseScore(text(param.path("base_score"), "learner_model_param.base_score"));
 
@@ -83,7 +83,7 @@ public final class XgboostConverter {
             model = booster.path("gbtree").path("model");
             weightDrop = booster.path("weight_drop");
         } else {
-            throw OptimizerException.badModel("unsupported XGBoost booster '" + boosterName
+            throw OptimizerException.unsupported("unsupported XGBoost booster '" + boosterName
                     + "' (supported: gbtree, dart)");
         }
         JsonNode trees = model.path("trees");
@@ -140,7 +140,7 @@ public final class XgboostConverter {
             throw OptimizerException.badModel("XGBoost tree " + treeId + " has inconsistent node arrays");
         }
         if (Integer.parseInt(tree.path("tree_param").path("size_leaf_vector").asText("1")) > 1) {
-            throw OptimizerException.badModel("XGBoost trees with vector leaves are not supported");
+            throw OptimizerException.unsupported("XGBoost trees with vector leaves are not supported");
         }
         int[] nextId = {n};
         for (int i = 0; i < n; i++) {

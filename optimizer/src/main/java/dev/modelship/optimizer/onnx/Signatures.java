@@ -5,18 +5,17 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import dev.modelship.artifact.Manifest.Signature;
+import dev.modelship.artifact.Manifest.Tensor;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-/**
- * The model's inputs and outputs as the inference server announces them: names, Open
- * Inference Protocol (V2) datatypes, and shapes with -1 for a dynamic dimension.
- */
-public record Signature(List<Tensor> inputs, List<Tensor> outputs) {
+/** The manifest's {@link Signature} of an ONNX model, read from its graph. */
+public final class Signatures {
 
-    public record Tensor(String name, String datatype, List<Long> shape) {
+    private Signatures() {
     }
 
     public static Signature of(ModelProto model) {

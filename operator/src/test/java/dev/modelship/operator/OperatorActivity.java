@@ -1,0 +1,51 @@
+package dev.modelship.operator;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
+
+/**
+ * What an operator running in the test JVM has done and is doing, read from its JOSDK metrics.
+ * A test that asserts the operator did <em>not</em> do something waits here for the moment after
+ * which it would have, instead of sleeping.
+ */
+public final class OperatorActivity {
+  private static final String PREFIX = "operator.sdk.";
+  private final MeterRegistry registry;
+
+  public OperatorActivity(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  /** Deleted ModelDeployments whose deletion the operator has finished handling. */
+  public double deletionsHandled() {
+    return count("events.delete");
+  }
+
+  public double reconcilesFinished() {
+    return count("reconciliations.success") + count("reconciliations.failed");
+  }
+
+  /** No reconcile running and none queued. */
+  public boolean idle() {
+    String controller = ModelDeploymentReconciler.NAME;
+    return gaugesZero("reconciliations.executions." + controller) && gaugesZero("reconciliations.queue.size." + controller);
+  }
+
+  /** Waits until {@code done} holds and the operator is idle. */
+  public void awaitIdleWhen(Duration atMost, BooleanSupplier done) {
+    Awaitility.await().atMost(atMost).pollInterval(Duration.ofMillis(200))
+        .until(() -> done.getAsBoolean() && idle());
+  }
+
+  private double count(String name) {
+    return registry.find(PREFIX + name).counters().stream().mapToDouble(Counter::count).sum();
+  }
+
+  private boolean gaugesZero(String name) {
+    return registry.find(PREFIX + name).gauges().stream().allMatch(g -> g.value() == 0);
+  }
+
+}
