@@ -67,11 +67,7 @@ public final class ArtifactObserver {
     }
 
     if (jobCondition(job, "Failed")) {
-      Optional<ContainerStateTerminated> last = ownPods.stream()
-          .map(p -> terminated(p))
-          .flatMap(Optional::stream)
-          .filter(t -> !Objects.equals(t.getExitCode(), 0))
-          .max(Comparator.comparing(t -> t.getFinishedAt() == null ? "" : t.getFinishedAt()));
+      Optional<ContainerStateTerminated> last = lastFailure(ownPods);
       Optional<BuildSummary> error = last
           .flatMap(t -> BuildSummary.parse(t.getMessage()))
           .filter(s -> !s.isBuilt());
@@ -94,7 +90,20 @@ public final class ArtifactObserver {
       return new ArtifactState(false, stuck.get().reason(),
           "Job " + jobName + " cannot run: " + stuck.get().message(), true, previous);
     }
-    return new ArtifactState(false, "Building", "Job " + jobName + " is building the artifact", false, previous);
+    // A retryable failure (fetch, store, internal) before this attempt: say so, the next may fail too.
+    Optional<BuildSummary> retried = lastFailure(ownPods).flatMap(t -> BuildSummary.parse(t.getMessage()))
+        .filter(summary -> !summary.isBuilt());
+    return new ArtifactState(false, "Building", "Job " + jobName + " is building the artifact"
+        + retried.map(r -> "; retrying after " + r.reason().code() + ": " + r.message()).orElse(""), false, previous);
+  }
+
+  /** The optimizer's container that ended last with a non-zero exit, among the build's pods. */
+  private static Optional<ContainerStateTerminated> lastFailure(List<Pod> pods) {
+    return pods.stream()
+        .map(p -> terminated(p))
+        .flatMap(Optional::stream)
+        .filter(t -> !Objects.equals(t.getExitCode(), 0))
+        .max(Comparator.comparing(t -> t.getFinishedAt() == null ? "" : t.getFinishedAt()));
   }
 
   static boolean jobCondition(Job job, String type) {

@@ -104,6 +104,31 @@ class OptimizerSummaryContractIT {
   }
 
   @Test
+  void whileTheJobRetriesAFetchFailureTheStatusSaysWhy() throws IOException {
+    int closed;
+    try (ServerSocket s = new ServerSocket(0)) {
+      closed = s.getLocalPort();
+    }
+    Run failed = OptimizerRuns.optimize("http://127.0.0.1:" + closed + "/model.onnx");
+    // The Job has no condition yet: its first pod failed (retryable), the second is starting.
+    Job running = new JobBuilder().withNewMetadata().withName(JOB).withNamespace("ml").endMetadata()
+        .withNewStatus().withActive(1).withFailed(1).endStatus().build();
+    Pod first = new PodBuilder()
+        .withNewMetadata().withName(JOB + "-a").withNamespace("ml").addToLabels("modelship.dev/artifact-key", KEY)
+        .endMetadata()
+        .withNewStatus().withPhase("Failed")
+          .addNewContainerStatus().withName("optimizer").withNewState().withNewTerminated()
+            .withExitCode(failed.exitCode()).withReason("Error").withMessage(failed.terminationMessage())
+            .withFinishedAt("2026-11-29T10:00:00Z")
+          .endTerminated().endState().endContainerStatus()
+        .endStatus().build();
+    ArtifactState state = ArtifactObserver.observe(KEY, JOB, running, List.of(first), null, null);
+    assertThat(state.reason()).isEqualTo("Building");
+    assertThat(state.failed()).isFalse();
+    assertThat(state.message()).contains("retrying after FetchFailed: GET http://127.0.0.1:" + closed);
+  }
+
+  @Test
   void aFileNoConverterReadsIsUnsupportedFormat() throws IOException {
     // A PyTorch checkpoint is a zip archive.
     Path checkpoint = tmp.resolve("model.pt");
