@@ -125,6 +125,20 @@ public record Manifest(
         return m;
     }
 
+    /**
+     * {@link #parse(byte[])}, and the manifest must be the one of {@code digest}: an artifact is
+     * found by its digest, and a manifest of another digest in its place is not that artifact.
+     *
+     * @throws InvalidManifestException saying what is wrong
+     */
+    public static Manifest parse(byte[] json, String digest) {
+        Manifest m = parse(json);
+        if (!m.digest.equals(digest)) {
+            throw new InvalidManifestException("manifest is for digest " + m.digest + ", not " + digest);
+        }
+        return m;
+    }
+
     /** The manifest as written into the artifact directory: indented JSON. */
     public byte[] toJson() {
         try {

@@ -22,6 +22,14 @@ class ManifestTest {
   }
 
   @Test
+  void aManifestOfAnotherDigestIsNotThatArtifacts() {
+    Manifest m = manifest(1, "sha256:" + "ab".repeat(32), new Manifest.Output("model.onnx", "ef".repeat(32), 7));
+    assertThat(Manifest.parse(m.toJson(), "sha256:" + "ab".repeat(32))).isEqualTo(m);
+    assertThatThrownBy(() -> Manifest.parse(m.toJson(), "sha256:" + "cd".repeat(32)))
+        .hasMessageContaining("is for digest sha256:abab");
+  }
+
+  @Test
   void anotherSchemaVersionIsRefused() {
     byte[] v2 = manifest(2, "sha256:" + "ab".repeat(32), new Manifest.Output("model.onnx", "ef".repeat(32), 7)).toJson();
     assertThatThrownBy(() -> Manifest.parse(v2)).hasMessageContaining("schemaVersion 2");

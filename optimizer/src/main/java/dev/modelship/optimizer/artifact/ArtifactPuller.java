@@ -137,18 +137,12 @@ public final class ArtifactPuller {
 
     /** The manifest's promise about the model, after checking that it is this digest's manifest. */
     private static Manifest.Output expectedOutput(byte[] manifestBytes, String digest, String where) {
-        Manifest manifest;
         try {
-            manifest = Manifest.parse(manifestBytes);
+            return Manifest.parse(manifestBytes, digest).output();
         } catch (Manifest.InvalidManifestException e) {
             throw new OptimizerException(BuildReason.ARTIFACT_CORRUPT, "manifest.json of " + where + ": "
                     + e.getMessage() + "; refusing it");
         }
-        if (!digest.equals(manifest.digest())) {
-            throw new OptimizerException(BuildReason.ARTIFACT_CORRUPT, "manifest.json of " + where + " is for digest '"
-                    + manifest.digest() + "', not " + digest + "; refusing it");
-        }
-        return manifest.output();
     }
 
     /** The directory as it is, when it already holds this digest's verified artifact; else null. */
@@ -156,13 +150,8 @@ public final class ArtifactPuller {
         try {
             Manifest.Output out = expectedOutput(Files.readAllBytes(dir.resolve(Manifest.FILE)), digest, dir.toString());
             Path model = dir.resolve(out.file());
-            MessageDigest md = Digests.newSha256();
-            long n;
-            try (InputStream in = Files.newInputStream(model);
-                 OutputStream os = new DigestOutputStream(OutputStream.nullOutputStream(), md)) {
-                n = in.transferTo(os);
-            }
-            String sha = HexFormat.of().formatHex(md.digest());
+            long n = Files.size(model);
+            String sha = Digests.sha256(model);
             return n == out.bytes() && sha.equals(out.sha256()) ? new Pulled(digest, dir, out.file(), n, sha, true) : null;
         } catch (IOException | OptimizerException e) {
             return null;

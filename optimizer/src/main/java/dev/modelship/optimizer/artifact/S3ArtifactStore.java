@@ -54,12 +54,9 @@ public final class S3ArtifactStore implements ArtifactStore {
         }
         Manifest manifest;
         try {
-            manifest = Manifest.parse(bytes);
+            manifest = Manifest.parse(bytes, digest);
         } catch (Manifest.InvalidManifestException e) {
             throw damaged(digest, "its manifest.json is not one this optimizer can use (" + e.getMessage() + ")", e);
-        }
-        if (!digest.equals(manifest.digest())) {
-            throw damaged(digest, "its manifest.json is for " + manifest.digest(), null);
         }
         // The size is checked here without a download; the sha256 is checked by every pull.
         long size;
