@@ -20,8 +20,9 @@ epoch="${SOURCE_DATE_EPOCH:-0}"
 suite=bookworm
 mirror="${MODELSHIP_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 packages=libc6,libgcc-s1,libstdc++6,zlib1g,ca-certificates,tzdata,base-files,netbase
-# Every standard module plus the JDK ones the operator (fabric8's TLS, DNS) and the server use.
-modules=java.se,jdk.unsupported,jdk.crypto.ec,jdk.management,jdk.zipfs,jdk.naming.dns,jdk.net
+# Every standard module plus the JDK ones the operator (fabric8's TLS, DNS; the JDK HTTP server of
+# its metrics and health endpoint) and the server use.
+modules=java.se,jdk.unsupported,jdk.crypto.ec,jdk.management,jdk.zipfs,jdk.naming.dns,jdk.net,jdk.httpserver
 uid=10001
 
 log() { echo "base-image: $*" >&2; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds Modelship's three images with Jib (no Docker daemon) and pushes them to a registry.
 #
-#   bash scripts/images.sh [--registry HOST:PORT[/PATH]] [--base IMAGE]
+#   bash scripts/images.sh [--registry HOST:PORT[/PATH]] [--base IMAGE] [--values FILE]
 #
 #   --registry  where to push (default 127.0.0.1:5000, the local cluster's registry: start it with
 #               scripts/local-registry.sh start). Images are <registry>/modelship/{operator,
@@ -9,6 +9,8 @@
 #   --base      the JRE 17 base image: a registry image (e.g. eclipse-temurin:17-jre, for users) or
 #               tar://<docker-archive>; default: the one scripts/base-image.sh builds from Debian
 #               packages here.
+#   --values    also write FILE: the Helm chart's values for these three images, pinned by digest
+#               (helm install ... -f FILE).
 #
 # Prints one line per image, name=reference, the reference pinned by digest:
 #   operator=127.0.0.1:5000/modelship/operator:0.1.0-SNAPSHOT@sha256:...
@@ -20,11 +22,13 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 registry=127.0.0.1:5000
 base=""
+values=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --registry) registry="$2"; shift 2 ;;
     --base) base="$2"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --values) values="$2"; shift 2 ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "images.sh: unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -47,7 +51,19 @@ log "building operator, optimizer and inference-server on $base, pushing to $reg
   -Dquarkus.jib.base-jvm-image="$base") >&2
 
 version="$(cd "$repo" && sed -n 's:^  <version>\(.*\)</version>$:\1:p' pom.xml | head -n 1)"
+reference() { echo "$registry/modelship/$1:$version@$(cat "$repo/$1/target/jib-image.digest")"; }
 for module in operator optimizer inference-server; do
-  digest="$(cat "$repo/$module/target/jib-image.digest")"
-  echo "$module=$registry/modelship/$module:$version@$digest"
+  echo "$module=$(reference "$module")"
 done
+if [[ -n "$values" ]]; then
+  cat > "$values" <<EOF
+# Written by scripts/images.sh: the images it built and pushed, pinned by digest.
+image:
+  repository: $registry/modelship/operator
+  tag: $version
+  digest: $(cat "$repo/operator/target/jib-image.digest")
+inferenceServerImage: $(reference inference-server)
+optimizerImage: $(reference optimizer)
+EOF
+  log "chart values for these images: $values"
+fi

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the tests need, from the project's own files, on a fresh machine:
-# Debian packages, the pinned Python venv, and the Kubernetes control-plane binaries
-# and Helm, built from the Go module proxy. Idempotent: a second run reuses what is there.
+# Debian packages (the node's container runtime, network plugins and image tools among
+# them), the pinned Python venv, and the Kubernetes binaries (control plane, kubelet,
+# kube-proxy, CoreDNS) and Helm, built from the Go module proxy. Idempotent: a second run
+# reuses what is there. Installing containerd starts nothing: up.sh --node runs its own.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 
 step() { echo "setup: $*" >&2; }
 
-apt_packages=(openssl ca-certificates curl iproute2)
+apt_packages=(openssl ca-certificates curl iproute2
+  # the node of e2e/cluster/up.sh --node
+  containerd runc containernetworking-plugins iptables conntrack
+  # images without a Docker daemon: the base image, the pause image, the local registry
+  mmdebstrap umoci skopeo docker-registry)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Builds the Kubernetes control-plane binaries the e2e tests run, from the Go
-# module proxy only, into the directory layout fabric8 kube-api-test expects:
+# Builds the Kubernetes binaries the e2e tests run, from the Go module proxy
+# only, into the directory layout fabric8 kube-api-test expects:
 #
 #   ${KUBE_API_TEST_DIR:-~/.kubeapitest}/k8s/<version>-<os>-<arch>/
 #       kube-apiserver etcd kubectl          (what kube-api-test uses)
 #       kube-controller-manager kube-scheduler (what up.sh uses as well)
+#       kubelet kube-proxy coredns pause      (what up.sh --node uses)
 #
 # Idempotent: when the binaries there were built from the same go.mod/go.sum
 # and flags (recorded in .modelship-build-stamp) and each reports the pinned
@@ -21,6 +22,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # The versions have one home each: the go.mod files that build them.
 K8S_VERSION="$(sed -n 's/^require k8s\.io\/kubernetes v//p' "$here/go.mod")"
 ETCD_VERSION="$(sed -n 's/^require go\.etcd\.io\/etcd\/server\/v3 v//p' "$here/etcd/go.mod")"
+COREDNS_VERSION="$(sed -n 's/^require github\.com\/coredns\/coredns v//p' "$here/coredns/go.mod")"
 
 force=0
 for arg in "$@"; do
@@ -38,14 +40,15 @@ command -v go >/dev/null || die "the go command is not on PATH"
 
 [[ -n "$K8S_VERSION" ]] || die "go.mod has no line 'require k8s.io/kubernetes v<version>'"
 [[ -n "$ETCD_VERSION" ]] || die "etcd/go.mod has no line 'require go.etcd.io/etcd/server/v3 v<version>'"
+[[ -n "$COREDNS_VERSION" ]] || die "coredns/go.mod has no line 'require github.com/coredns/coredns v<version>'"
 
 goos="$(go env GOOS)"
 goarch="$(go env GOARCH)"
 dest="${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}/k8s/${K8S_VERSION}-${goos}-${goarch}"
 stamp_file="$dest/.modelship-build-stamp"
 
-k8s_cmds=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
-all_bins=("${k8s_cmds[@]}" etcd)
+k8s_cmds=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
+all_bins=("${k8s_cmds[@]}" etcd coredns pause)
 
 # Upstream release builds (hack/lib/golang.sh) use these tags, no cgo for the
 # control-plane binaries, -trimpath and -s -w.
@@ -75,16 +78,20 @@ k8s_ldflags() {
   echo "-s -w${out}"
 }
 # etcd's own build (scripts/build_lib.sh) sets only GitSHA; the version itself
-# is a constant in go.etcd.io/etcd/api/v3/version.
+# is a constant in go.etcd.io/etcd/api/v3/version. CoreDNS's version is a
+# constant too (coremain.CoreVersion).
 etcd_ldflags="-s -w"
+coredns_ldflags="-s -w"
 
 stamp_contents() {
   {
-    echo "k8s=${K8S_VERSION} etcd=${ETCD_VERSION} go=$(go env GOVERSION) ${goos}/${goarch}"
+    echo "k8s=${K8S_VERSION} etcd=${ETCD_VERSION} coredns=${COREDNS_VERSION} go=$(go env GOVERSION) ${goos}/${goarch}"
     echo "k8s_tags=${k8s_tags}"
     echo "k8s_ldflags=$(k8s_ldflags)"
     echo "etcd_ldflags=${etcd_ldflags}"
+    echo "coredns_ldflags=${coredns_ldflags}"
     sha256sum "$here/go.mod" "$here/go.sum" "$here/etcd/go.mod" "$here/etcd/go.sum" \
+      "$here/coredns/go.mod" "$here/coredns/go.sum" "$here/pause/go.mod" "$here/pause/main.go" \
       | awk '{print $1}'
   }
 }
@@ -95,11 +102,15 @@ version_ok() {
   [[ -x "$dest/$bin" ]] || return 1
   case "$bin" in
     kubectl) out="$("$dest/$bin" version --client 2>/dev/null)" || return 1 ;;
+    coredns) out="$("$dest/$bin" -version 2>/dev/null)" || return 1 ;;
+    pause)   out="" ;;
     *)       out="$("$dest/$bin" --version 2>/dev/null)" || return 1 ;;
   esac
   case "$bin" in
-    etcd) grep -q "etcd Version: ${ETCD_VERSION}\$" <<<"$out" ;;
-    *)    grep -q "v${K8S_VERSION}\$" <<<"$out" ;;
+    etcd)    grep -q "etcd Version: ${ETCD_VERSION}\$" <<<"$out" ;;
+    coredns) grep -q "^CoreDNS-${COREDNS_VERSION}\$" <<<"$out" ;;
+    pause)   true ;;   # no version: the stamp covers its source
+    *)       grep -q "v${K8S_VERSION}\$" <<<"$out" ;;
   esac
 }
 
@@ -114,6 +125,8 @@ have_stamp="$(cat "$stamp_file" 2>/dev/null || true)"
 
 todo_k8s=()
 todo_etcd=0
+todo_coredns=0
+todo_pause=0
 if [[ $force -eq 1 || "$want_stamp" != "$have_stamp" ]]; then
   if [[ $force -eq 1 ]]; then
     log "--force: rebuilding everything"
@@ -122,13 +135,17 @@ if [[ $force -eq 1 || "$want_stamp" != "$have_stamp" ]]; then
   fi
   todo_k8s=("${k8s_cmds[@]}")
   todo_etcd=1
+  todo_coredns=1
+  todo_pause=1
 else
   for b in "${k8s_cmds[@]}"; do version_ok "$b" || todo_k8s+=("$b"); done
   version_ok etcd || todo_etcd=1
+  version_ok coredns || todo_coredns=1
+  version_ok pause || todo_pause=1
 fi
 
-if [[ ${#todo_k8s[@]} -eq 0 && $todo_etcd -eq 0 ]]; then
-  log "up to date in $dest (Kubernetes v${K8S_VERSION}, etcd v${ETCD_VERSION}); nothing built"
+if [[ ${#todo_k8s[@]} -eq 0 && $todo_etcd -eq 0 && $todo_coredns -eq 0 && $todo_pause -eq 0 ]]; then
+  log "up to date in $dest (Kubernetes v${K8S_VERSION}, etcd v${ETCD_VERSION}, CoreDNS v${COREDNS_VERSION}); nothing built"
   exit 0
 fi
 
@@ -156,9 +173,24 @@ if [[ $todo_etcd -eq 1 ]]; then
   log "built etcd in $((SECONDS - t))s"
 fi
 
+if [[ $todo_coredns -eq 1 ]]; then
+  log "building coredns v${COREDNS_VERSION} ..."
+  t=$SECONDS
+  (cd "$here/coredns" && CGO_ENABLED=0 "${nice_cmd[@]}" go build -trimpath \
+      -ldflags "$coredns_ldflags" -o "$tmp/coredns" github.com/coredns/coredns)
+  log "built coredns in $((SECONDS - t))s"
+fi
+
+if [[ $todo_pause -eq 1 ]]; then
+  (cd "$here/pause" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/pause" .)
+  log "built pause"
+fi
+
 # Install: rename within the same filesystem, so a reader never sees half a file.
 for b in "${todo_k8s[@]}"; do mv -f "$tmp/$b" "$dest/$b"; done
 [[ $todo_etcd -eq 1 ]] && mv -f "$tmp/etcd" "$dest/etcd"
+[[ $todo_coredns -eq 1 ]] && mv -f "$tmp/coredns" "$dest/coredns"
+[[ $todo_pause -eq 1 ]] && mv -f "$tmp/pause" "$dest/pause"
 
 for b in "${all_bins[@]}"; do
   version_ok "$b" || die "$dest/$b does not report the pinned version after the build"
@@ -169,6 +201,8 @@ log "done in $((SECONDS - t_all))s; binaries in $dest:"
 for b in "${all_bins[@]}"; do
   case "$b" in
     kubectl) v="$("$dest/$b" version --client 2>/dev/null || true)" ;;
+    coredns) v="$("$dest/$b" -version 2>/dev/null || true)" ;;
+    pause)   v="the pod sandbox's pause program" ;;
     *)       v="$("$dest/$b" --version 2>/dev/null || true)" ;;
   esac
   v="${v%%$'\n'*}"   # first line (no `| head`: SIGPIPE under pipefail)

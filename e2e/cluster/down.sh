@@ -11,6 +11,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=node.sh
+source "$here/node.sh"
 
 purge=0
 for arg in "$@"; do
@@ -21,47 +23,30 @@ for arg in "$@"; do
   esac
 done
 
-grace_s="${MODELSHIP_CLUSTER_STOP_GRACE:-15}"
 run="$cluster_dir/run"
 
-if [[ ! -d "$run" ]]; then
+if [[ ! -d "$run" && ! -d "$node_state" ]]; then
   log "nothing to stop in $cluster_dir"
   [[ $purge -eq 1 ]] && rm -rf "$cluster_dir"
   exit 0
 fi
 
-# Stop in the reverse start order.
+# The node first, while the API server can still tell the kubelet to stop its pods.
+if [[ -d "$node_state" ]]; then
+  node_down
+  log "node stopped and the host restored"
+fi
+
+# Then the control plane, in the reverse start order.
 failed=0
 for (( i=${#components[@]}-1; i>=0; i-- )); do
-  c="${components[$i]}"
-  pidfile="$run/$c.pid"
-  [[ -f "$pidfile" ]] || continue
-  pid="$(cat "$pidfile")"
-  if ! pid_is "$pid" "$c"; then
-    log "$c (pid $pid) is not running"
-    rm -f "$pidfile"
-    continue
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  deadline=$(( SECONDS + grace_s ))
-  while pid_is "$pid" "$c" && (( SECONDS < deadline )); do sleep 0.2; done
-  if pid_is "$pid" "$c"; then
-    log "$c (pid $pid) did not stop in ${grace_s}s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do pid_is "$pid" "$c" || break; sleep 0.1; done
-  fi
-  if pid_is "$pid" "$c"; then
-    log "ERROR: $c (pid $pid) is still running"
-    failed=1
-  else
-    log "stopped $c (pid $pid)"
-    rm -f "$pidfile"
-  fi
+  stop_component "${components[$i]}" || failed=1
 done
 
 # The ports it listened on must be free again.
 if [[ -f "$run/cluster.env" ]]; then
-  for var in ETCD_PORT ETCD_PEER_PORT APISERVER_PORT CONTROLLER_MANAGER_PORT SCHEDULER_PORT; do
+  for var in ETCD_PORT ETCD_PEER_PORT APISERVER_PORT CONTROLLER_MANAGER_PORT SCHEDULER_PORT \
+             COREDNS_HEALTH_PORT COREDNS_READY_PORT; do
     port="$(sed -n "s/^$var=//p" "$run/cluster.env")"
     [[ -n "$port" ]] || continue
     for _ in $(seq 1 50); do port_in_use "$port" || break; sleep 0.1; done
@@ -75,6 +60,7 @@ fi
 [[ $failed -eq 0 ]] || die "the control plane in $cluster_dir did not stop cleanly"
 rm -f "$run/cluster.env"
 rmdir "$run" 2>/dev/null || true
+rm -rf "$node_state"   # nothing is mounted there any more
 if [[ $purge -eq 1 ]]; then
   rm -rf "$cluster_dir"
   log "removed $cluster_dir"

@@ -6,6 +6,15 @@
 # every controller (Deployments, ReplicaSets, garbage collection, namespaces,
 # service accounts, ...) runs for real.
 #
+#     up.sh [--node]
+#
+# --node adds one real node (node.sh; needs root): containerd + runc, a CNI
+# bridge 10.244.0.1/24, the kubelet, kube-proxy and CoreDNS (cluster names
+# only), a locally built pause image, the local registry on 127.0.0.1:5000
+# (scripts/local-registry.sh) and a default StorageClass of hostPath volumes.
+# The API server then listens on the bridge address, so pods reach it.
+# down.sh stops the node and restores the host.
+#
 # Prints the kubeconfig path on stdout (and nothing else), so:
 #     export KUBECONFIG="$(e2e/cluster/up.sh)"
 #     kubectl get --raw /readyz
@@ -24,6 +33,17 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$here/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=node.sh
+source "$here/node.sh"
+
+with_node=0
+for arg in "$@"; do
+  case "$arg" in
+    --node) with_node=1 ;;
+    -h|--help) sed -n '2,30p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) die "unknown argument: $arg" ;;
+  esac
+done
 
 timeout_s="${MODELSHIP_CLUSTER_TIMEOUT:-120}"
 
@@ -32,10 +52,12 @@ for b in "${components[@]}" kubectl; do
 done
 command -v openssl >/dev/null || die "openssl is needed (apt-get install openssl)"
 command -v curl >/dev/null || die "curl is needed (apt-get install curl)"
+[[ $with_node -eq 0 ]] || node_check_host
 
-# Refuse to start a second control plane over a running one.
+# Refuse to start a second control plane over a running one, or over a node not yet taken down.
+[[ ! -d "$node_state" ]] || die "$node_state exists: run e2e/cluster/down.sh first"
 if [[ -d "$cluster_dir/run" ]]; then
-  for c in "${components[@]}"; do
+  for c in "${components[@]}" "${node_components[@]}"; do
     pid="$(cat "$cluster_dir/run/$c.pid" 2>/dev/null || true)"
     if [[ -n "$pid" ]] && pid_is "$pid" "$c"; then
       die "a control plane is already running from $cluster_dir ($c pid $pid): run e2e/cluster/down.sh first"
@@ -44,6 +66,8 @@ if [[ -d "$cluster_dir/run" ]]; then
 fi
 
 mkdir -p "$cluster_dir"
+! awk -v p="$cluster_dir/" 'index($2, p) == 1 {found=1} END {exit !found}' /proc/mounts \
+  || die "something is still mounted under $cluster_dir: run e2e/cluster/down.sh first"
 rm -rf "$cluster_dir/etcd-data" "$cluster_dir/run" "$cluster_dir/logs" \
        "$cluster_dir/pki" "$cluster_dir/cert-dir"
 mkdir -p "$cluster_dir/run" "$cluster_dir/logs" "$cluster_dir/pki" "$cluster_dir/cert-dir"
@@ -87,6 +111,17 @@ etcd_peer_port=$(pick_port); picked+=("$etcd_peer_port")
 apiserver_port=$(pick_port); picked+=("$apiserver_port")
 kcm_port=$(pick_port); picked+=("$kcm_port")
 scheduler_port=$(pick_port); picked+=("$scheduler_port")
+COREDNS_HEALTH_PORT=$(pick_port); picked+=("$COREDNS_HEALTH_PORT")
+COREDNS_READY_PORT=$(pick_port); picked+=("$COREDNS_READY_PORT")
+
+# With a node, the API server listens on the node's bridge address, where pods reach it.
+api_address=127.0.0.1
+if [[ $with_node -eq 1 ]]; then
+  node_record_host
+  started=1   # from here on, a failure runs down.sh, which restores the host
+  node_network_up
+  api_address="$node_ip"
+fi
 
 # ---------------------------------------------------------------- certificates
 log "generating certificates and service-account keys in $pki"
@@ -117,7 +152,7 @@ ossl req -x509 -newkey rsa:2048 -nodes -days 365 -sha256 \
   -keyout "$pki/front-proxy-ca.key" -out "$pki/front-proxy-ca.crt" -subj "/CN=modelship-front-proxy-ca" \
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
 issue apiserver "/CN=kube-apiserver" serverAuth \
-  "IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+  "IP:127.0.0.1,IP:10.0.0.1,IP:$node_ip,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
 issue admin "/O=system:masters/CN=modelship-admin" clientAuth
 CA=front-proxy-ca issue front-proxy-client "/CN=front-proxy-client" clientAuth
 issue controller-manager "/CN=system:kube-controller-manager" clientAuth
@@ -127,7 +162,7 @@ ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$pki/sa.key"
 ossl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub"
 
 # ---------------------------------------------------------------- kubeconfigs
-server="https://127.0.0.1:$apiserver_port"
+server="https://$api_address:$apiserver_port"
 write_kubeconfig() {
   local file="$1" user="$2"
   cat > "$file" <<EOF
@@ -156,13 +191,14 @@ EOF
 write_kubeconfig "$cluster_dir/kubeconfig" admin
 write_kubeconfig "$cluster_dir/controller-manager.kubeconfig" controller-manager
 write_kubeconfig "$cluster_dir/scheduler.kubeconfig" scheduler
+[[ $with_node -eq 0 ]] || node_certificates
 
 # ---------------------------------------------------------------- processes
-# $1 component, rest: arguments. The process gets its own session (setsid
-# without a fork, so $! is the component's own pid) and survives the caller.
-start() {
-  local c="$1"; shift
-  ( exec setsid "$bin_dir/$c" "$@" </dev/null >>"$cluster_dir/logs/$c.log" 2>&1 ) &
+# $1 component, $2 its binary, rest: arguments. The process gets its own session
+# (setsid without a fork, so $! is the component's own pid) and survives the caller.
+start_binary() {
+  local c="$1" binary="$2"; shift 2
+  ( exec setsid "$binary" "$@" </dev/null >>"$cluster_dir/logs/$c.log" 2>&1 ) &
   local pid=$!
   echo "$pid" > "$cluster_dir/run/$c.pid"
   started=1
@@ -174,13 +210,15 @@ start() {
   pid_is "$pid" "$c" || die "pid $pid is not $c (see $cluster_dir/logs/$c.log)"
   log "started $c (pid $pid)"
 }
+# $1 component built by build.sh, rest: arguments.
+start() { local c="$1"; shift; start_binary "$c" "$bin_dir/$c" "$@"; }
 
 # $1 what, $2.. command that succeeds when ready
 deadline=$(( SECONDS + timeout_s ))
 wait_for() {
   local what="$1"; shift
   until "$@" >/dev/null 2>&1; do
-    for c in "${components[@]}"; do
+    for c in "${components[@]}" "${node_components[@]}"; do
       local pid; pid="$(cat "$cluster_dir/run/$c.pid" 2>/dev/null || true)"
       [[ -z "$pid" ]] || pid_is "$pid" "$c" || die "$c (pid $pid) died while waiting for $what"
     done
@@ -200,6 +238,9 @@ ETCD_PEER_PORT=$etcd_peer_port
 APISERVER_PORT=$apiserver_port
 CONTROLLER_MANAGER_PORT=$kcm_port
 SCHEDULER_PORT=$scheduler_port
+COREDNS_HEALTH_PORT=$COREDNS_HEALTH_PORT
+COREDNS_READY_PORT=$COREDNS_READY_PORT
+NODE=$( [[ $with_node -eq 1 ]] && echo "$node_name" )
 EOF
 
 start etcd \
@@ -215,15 +256,28 @@ start etcd \
   --log-level=warn
 wait_for "etcd" curl -fsS "http://127.0.0.1:$etcd_port/health"
 
-# --endpoint-reconciler-type=none: the API server would otherwise publish its
-# advertise address (127.0.0.1) as the endpoint of the `kubernetes` Service,
-# which Endpoints validation rejects for loopback, logging an error every 10s.
-# No Pod runs here (no kubelet), so nothing needs that endpoint.
+# --endpoint-reconciler-type=none without a node: the API server would otherwise
+# publish its advertise address (127.0.0.1) as the endpoint of the `kubernetes`
+# Service, which Endpoints validation rejects for loopback, logging an error
+# every 10s; no Pod runs, so nothing needs it. With a node, pods do: the
+# bridge address is published (lease reconciler), and the API server speaks to
+# the kubelet with a client certificate, by the node's InternalIP (its hostname
+# would be resolved off the machine).
+apiserver_node_flags=(--endpoint-reconciler-type=none)
+if [[ $with_node -eq 1 ]]; then
+  apiserver_node_flags=(
+    --endpoint-reconciler-type=lease
+    --kubelet-client-certificate="$pki/apiserver-kubelet-client.crt"
+    --kubelet-client-key="$pki/apiserver-kubelet-client.key"
+    --kubelet-certificate-authority="$pki/ca.crt"
+    --kubelet-preferred-address-types=InternalIP
+  )
+fi
 # Service CIDR: a /16 (65k ClusterIPs; 10.0.0.1 stays the `kubernetes` Service, as in the serving
 # certificate), so scale tests can create thousands of Services; a /24 holds 254.
 start kube-apiserver \
-  --bind-address=127.0.0.1 \
-  --advertise-address=127.0.0.1 \
+  --bind-address="$api_address" \
+  --advertise-address="$api_address" \
   --secure-port="$apiserver_port" \
   --etcd-servers="http://127.0.0.1:$etcd_port" \
   --cert-dir="$cluster_dir/cert-dir" \
@@ -235,7 +289,7 @@ start kube-apiserver \
   --service-account-key-file="$pki/sa.pub" \
   --service-account-signing-key-file="$pki/sa.key" \
   --service-cluster-ip-range=10.0.0.0/16 \
-  --endpoint-reconciler-type=none \
+  "${apiserver_node_flags[@]}" \
   --requestheader-client-ca-file="$pki/front-proxy-ca.crt" \
   --requestheader-allowed-names=front-proxy-client \
   --requestheader-username-headers=X-Remote-User \
@@ -279,8 +333,10 @@ wait_for "kube-scheduler /healthz" curl -fsSk "https://127.0.0.1:$scheduler_port
 wait_for "service account default/default" \
   "$kubectl" --kubeconfig="$cluster_dir/kubeconfig" -n default get serviceaccount default
 wait_for "kube-apiserver /readyz" "$kubectl" --kubeconfig="$cluster_dir/kubeconfig" get --raw /readyz
+[[ $with_node -eq 0 ]] || node_up
 
 trap - EXIT
 log "control plane up: Kubernetes v${K8S_VERSION} at $server (logs in $cluster_dir/logs)"
+[[ $with_node -eq 0 ]] || log "node $node_name Ready at $node_ip (pods $pod_cidr, images from $node_registry)"
 log "stop it with: $here/down.sh"
 echo "$cluster_dir/kubeconfig"

@@ -11,6 +11,7 @@ import dev.modelship.server.protocol.Tensor;
 import dev.modelship.server.runtime.ModelRuntime;
 import dev.modelship.server.runtime.RuntimeOptions;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -38,6 +39,7 @@ public class InferenceService {
     private final MeterRegistry registry;
 
     private volatile boolean ready;
+    private volatile boolean draining;
     private String name;
     private ModelArtifact artifact;
     private ModelRuntime runtime;
@@ -78,6 +80,16 @@ public class InferenceService {
                 config.batching().maxBatchSize(), config.batching().maxQueueDelay(), intra);
     }
 
+    /**
+     * SIGTERM starts the drain (quarkus.shutdown.delay): the pod is leaving its Service's endpoints
+     * while this process still serves everything that reaches it, telling each HTTP client to
+     * reconnect (see {@link #draining()}), so that no request of a rolling update is refused.
+     */
+    void onDrain(@Observes ShutdownDelayInitiatedEvent event) {
+        draining = true;
+        LOG.info("draining: still serving, not ready, every HTTP response closes its connection");
+    }
+
     void onStop(@Observes ShutdownEvent event) throws Exception {
         ready = false;
         if (batcher != null) {
@@ -88,8 +100,24 @@ public class InferenceService {
         }
     }
 
-    /** Loaded, warmed up and serving; false again while shutting down or once {@link #live()} is false. */
+    /**
+     * True from SIGTERM on: clients holding a keep-alive connection to this pod must open a new
+     * one, which the Service routes to a pod that stays.
+     */
+    public boolean draining() {
+        return draining;
+    }
+
+    /**
+     * What health checks report: loaded, warmed up and serving, and staying; false from SIGTERM on
+     * and once {@link #live()} is false.
+     */
     public boolean ready() {
+        return accepting() && !draining;
+    }
+
+    /** Inference requests are taken: loaded and warmed up, not yet shut down (draining included), live. */
+    public boolean accepting() {
         return ready && live();
     }
 

@@ -24,6 +24,10 @@ public interface ServerConfig {
 
     Limits limits();
 
+    Grpc grpc();
+
+    Shutdown shutdown();
+
     interface Model {
         /** An .onnx or .ort file, or an artifact directory with manifest.json. */
         String path();
@@ -65,5 +69,22 @@ public interface ServerConfig {
         /** Largest request body (REST) or message (gRPC); larger ones get 413 / RESOURCE_EXHAUSTED. */
         @WithDefault("64M")
         MemorySize maxRequestSize();
+    }
+
+    /** Read by Quarkus's gRPC server (application.properties); mapped here so it is a known key. */
+    interface Grpc {
+        /** Largest gRPC message (quarkus.grpc.server.max-inbound-message-size). */
+        @WithDefault("67108864")
+        int maxMessageBytes();
+    }
+
+    /** Read by Quarkus's shutdown (application.properties); mapped here so it is a known key. */
+    interface Shutdown {
+        /**
+         * After SIGTERM, how long to keep serving while not ready and closing HTTP connections, so
+         * that a Service's clients move to other pods (quarkus.shutdown.delay).
+         */
+        @WithDefault("5s")
+        Duration drain();
     }
 }

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -24,17 +26,19 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class LocalControlPlane {
 
   static final Duration UP_TIMEOUT = Duration.ofMinutes(3);
-  static final Duration DOWN_TIMEOUT = Duration.ofMinutes(1);
+  static final Duration DOWN_TIMEOUT = Duration.ofMinutes(3);
   public static final Path CLUSTER_DIR = Path.of(System.getProperty("basedir", System.getProperty("user.dir")))
       .resolve("target").resolve("e2e-cluster").toAbsolutePath();
 
   private static LocalControlPlane shared;
 
+  private final Path clusterDir;
   private final Path kubeconfig;
   private final Map<String, String> env;
   private boolean up = true;
 
-  private LocalControlPlane(Path kubeconfig, Map<String, String> env) {
+  private LocalControlPlane(Path clusterDir, Path kubeconfig, Map<String, String> env) {
+    this.clusterDir = clusterDir;
     this.kubeconfig = kubeconfig;
     this.env = env;
   }
@@ -48,18 +52,27 @@ public final class LocalControlPlane {
   }
 
   private static LocalControlPlane start() {
+    return start(CLUSTER_DIR);
+  }
+
+  /**
+   * A control plane of its own in {@code clusterDir}, with {@code up.sh}'s {@code args} (such as
+   * {@code --node}); the caller stops it with {@link #down()}.
+   */
+  public static LocalControlPlane start(Path clusterDir, String... args) {
     ControlPlaneBinaries.requirePresent();
     // A run that was killed before it stopped its cluster leaves its processes; down.sh stops exactly those.
-    Result leftover = run(DOWN_TIMEOUT, "down.sh");
+    Result leftover = run(DOWN_TIMEOUT, clusterDir, "down.sh");
     if (leftover.exitCode != 0) {
       throw new AssertionError("down.sh before up.sh failed:\n" + leftover.output);
     }
-    Result up = run(UP_TIMEOUT, "up.sh");
+    Result up = run(UP_TIMEOUT, clusterDir, "up.sh", args);
     if (up.exitCode != 0) {
       throw new AssertionError("up.sh failed:\n" + up.output);
     }
     try {
-      return new LocalControlPlane(Path.of(up.stdout.strip()), readEnv(CLUSTER_DIR.resolve("run").resolve("cluster.env")));
+      return new LocalControlPlane(clusterDir, Path.of(up.stdout.strip()),
+          readEnv(clusterDir.resolve("run").resolve("cluster.env")));
     } catch (IOException e) {
       throw new AssertionError("up.sh wrote no readable run/cluster.env", e);
     }
@@ -90,7 +103,7 @@ public final class LocalControlPlane {
 
   /** Runs down.sh; the next {@link #shared()} starts a fresh control plane. */
   public synchronized Result down() {
-    Result down = run(DOWN_TIMEOUT, "down.sh");
+    Result down = run(DOWN_TIMEOUT, clusterDir, "down.sh");
     up = false;
     return down;
   }
@@ -117,14 +130,16 @@ public final class LocalControlPlane {
   public record Result(int exitCode, String stdout, String output) {
   }
 
-  static Result run(Duration timeout, String script) {
+  static Result run(Duration timeout, Path clusterDir, String script, String... args) {
     try {
       Path log = Files.createTempFile("modelship-" + script, ".log");
       Path out = Files.createTempFile("modelship-" + script, ".out");
-      ProcessBuilder pb = new ProcessBuilder("bash", ControlPlaneBinaries.clusterScripts().resolve(script).toString())
+      List<String> command = new ArrayList<>(List.of("bash", ControlPlaneBinaries.clusterScripts().resolve(script).toString()));
+      command.addAll(List.of(args));
+      ProcessBuilder pb = new ProcessBuilder(command)
           .redirectOutput(out.toFile())
           .redirectError(log.toFile());
-      pb.environment().put("MODELSHIP_CLUSTER_DIR", CLUSTER_DIR.toString());
+      pb.environment().put("MODELSHIP_CLUSTER_DIR", clusterDir.toString());
       pb.environment().put("MODELSHIP_CLUSTER_TIMEOUT", Long.toString(UP_TIMEOUT.toSeconds() - 10));
       Process p = pb.start();
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

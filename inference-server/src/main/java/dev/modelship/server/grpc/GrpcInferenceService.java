@@ -92,7 +92,7 @@ public class GrpcInferenceService extends GRPCInferenceServiceGrpc.GRPCInference
                         "unknown model '" + request.getModelName() + "' version '" + request.getModelVersion()
                                 + "'; this server serves '" + service.modelName() + "'");
             }
-            if (!service.ready()) {
+            if (!service.accepting()) {
                 throw new InferenceException(InferenceException.UNAVAILABLE, "the model is not ready");
             }
             InferRequest decoded = GrpcCodec.decode(request, service.signature());

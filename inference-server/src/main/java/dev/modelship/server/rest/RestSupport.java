@@ -1,5 +1,6 @@
 package dev.modelship.server.rest;
 
+import dev.modelship.server.InferenceService;
 import dev.modelship.server.ServerConfig;
 import dev.modelship.server.protocol.RestCodec;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -23,9 +24,11 @@ import java.util.Map;
 public class RestSupport {
 
     private final long maxRequestBytes;
+    private final InferenceService service;
 
-    public RestSupport(ServerConfig config) {
+    public RestSupport(ServerConfig config, InferenceService service) {
         this.maxRequestBytes = config.limits().maxRequestSize().asLongValue();
+        this.service = service;
     }
 
     @Produces
@@ -55,6 +58,19 @@ public class RestSupport {
                             + " bytes (modelship.limits.max-request-size)");
                     return;
                 }
+            }
+            ctx.next();
+        });
+    }
+
+    /**
+     * While draining, every response says {@code Connection: close}: a client's next request
+     * opens a new connection, which no longer reaches this leaving pod.
+     */
+    void closeConnectionsWhileDraining(@Observes Router router) {
+        router.route().order(Integer.MIN_VALUE + 1).handler(ctx -> {
+            if (service.draining()) {
+                ctx.response().putHeader("Connection", "close");
             }
             ctx.next();
         });

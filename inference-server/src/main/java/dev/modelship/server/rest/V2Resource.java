@@ -111,7 +111,7 @@ public class V2Resource {
         InferRequest request;
         try {
             checkModel(model, version);
-            if (!service.ready()) {
+            if (!service.accepting()) {
                 throw new InferenceException(InferenceException.UNAVAILABLE, "model '" + model + "' is not ready");
             }
             request = codec.decode(body == null ? new byte[0] : body, parseHeaderLength(headerLength),

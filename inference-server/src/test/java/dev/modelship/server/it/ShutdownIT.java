@@ -53,6 +53,41 @@ class ShutdownIT {
         pool.shutdownNow();
     }
 
+    /**
+     * The drain a rolling update relies on: from SIGTERM, for modelship.shutdown.drain, the server
+     * still answers every request, says it is not ready, and closes each HTTP connection after
+     * its response, so that keep-alive clients reconnect (to a pod that stays).
+     */
+    @Test
+    void duringTheDrainRequestsAreAnsweredAndEachConnectionIsClosed() throws Exception {
+        ServerProcess server = ServerProcess.start(ServerProcess.MODELS.resolve("dynamic_batch.onnx"),
+                Map.of("modelship.shutdown.drain", "4s"));
+        V2Client client = new V2Client(server.httpUrl());
+        String body = "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,4],\"data\":[1,2,3,4]}]}";
+        V2Client.Reply before = client.post("/v2/models/dynamic_batch/infer", body);
+        assertThat(before.status()).isEqualTo(200);
+        assertThat(before.raw().headers().firstValue("connection")).isEmpty();
+
+        long sigterm = System.nanoTime();
+        server.process().destroy();
+        V2Client.Reply draining = null;
+        V2Client.Reply ready = null;
+        while (System.nanoTime() - sigterm < TimeUnit.SECONDS.toNanos(3)) {
+            ready = client.get("/v2/health/ready");
+            draining = client.post("/v2/models/dynamic_batch/infer", body);
+            if (ready.status() == 503) {
+                break;
+            }
+            Thread.sleep(20);
+        }
+        assertThat(ready.status()).as("readiness while draining").isEqualTo(503);
+        assertThat(draining.status()).isEqualTo(200);
+        assertThat(draining.json().get("outputs")).isEqualTo(before.json().get("outputs"));
+        assertThat(draining.raw().headers().firstValue("connection")).hasValue("close");
+        assertThat(server.process().waitFor(40, TimeUnit.SECONDS)).isTrue();
+        assertThat(server.log()).contains("draining").doesNotContain("ERROR");
+    }
+
     private static void awaitInFlight(V2Client client, int n) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {

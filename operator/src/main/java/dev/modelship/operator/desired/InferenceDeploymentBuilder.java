@@ -31,6 +31,9 @@ import java.util.Map;
 /** The inference-server pods that load one artifact by digest. */
 public final class InferenceDeploymentBuilder {
 
+  /** The server's drain (5 s) plus its shutdown timeout (30 s), with a margin. */
+  static final long TERMINATION_GRACE_SECONDS = 45;
+
   public static final String CONTAINER = "inference-server";
   /** The init container that copies the artifact from an S3 store and verifies it. */
   public static final String PULL_CONTAINER = "pull-artifact";
@@ -88,6 +91,9 @@ public final class InferenceDeploymentBuilder {
               .addToAnnotations(ANNOTATION_ARTIFACT_DIGEST, digest)
             .endMetadata()
             .withNewSpec()
+              // The server drains for 5 s after SIGTERM, then finishes in-flight requests for up
+              // to 30 s (its quarkus.shutdown settings): leave it that long before SIGKILL.
+              .withTerminationGracePeriodSeconds(TERMINATION_GRACE_SECONDS)
               .withAutomountServiceAccountToken(false)
               .withSecurityContext(RestrictedSecurity.pod())
               .withInitContainers(initContainers)
