@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's "Quickstart on Kubernetes", step by step and timed, on the local node:
-# up.sh --node, images.sh, helm install, the digits ModelDeployment from apply to Ready, then a
-# change of passes rolled out under steady load (failed requests counted), delete, uninstall,
+# up.sh --node, images.sh, helm install, the digits ModelDeployment from apply to Ready (and an
+# XGBoost one), then a change of passes rolled out under steady load (failed requests counted), delete, uninstall,
 # down.sh. Prints one line per step; the figures go to bench/RESULTS.md.
 #
 #   bash bench/node-path.sh            # ~3 min when the images are cached; needs root
@@ -44,6 +44,25 @@ volume="$(kubectl get pvc models -n ml -o jsonpath='{.spec.volumeName}')"
 cp examples/models/digits_mlp.onnx "$(kubectl get pv "$volume" -o jsonpath='{.spec.hostPath.path}')/"
 kubectl wait md/digits -n ml --for=condition=Ready --timeout=3m >/dev/null
 step "apply -> Ready (build Job, serving pod)" "$(since "$t") s"
+step "server start in its pod (Quarkus: model loaded, warmed up)" \
+  "$(kubectl logs -n ml deploy/digits | sed -n 's/.* started in \([0-9.]*s\).*/\1/p')"
+
+# An XGBoost model from the same claim, converted to ONNX by the artifact Job, then served.
+cp examples/models/trees/xgb_multi_softprob.json "$(kubectl get pv "$volume" -o jsonpath='{.spec.hostPath.path}')/softprob.json"
+t=$(now)
+kubectl apply -f - >/dev/null <<EOF
+apiVersion: modelship.dev/v1alpha1
+kind: ModelDeployment
+metadata: {name: softprob, namespace: ml}
+spec:
+  model: {uri: pvc://models/softprob.json, format: xgboost}
+  optimization:
+    passes: [{name: graph-optimize}]
+  serving: {resources: {requests: {cpu: 250m}}}
+EOF
+kubectl wait md/softprob -n ml --for=condition=Ready --timeout=3m >/dev/null
+step "apply -> Ready, XGBoost model (converted)" "$(since "$t") s"
+kubectl delete md softprob -n ml --wait=true >/dev/null
 
 ip="$(kubectl get svc digits -n ml -o jsonpath='{.spec.clusterIP}')"
 stop=bench/out/node-load.stop

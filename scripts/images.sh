@@ -15,8 +15,9 @@
 # Prints one line per image, name=reference, the reference pinned by digest:
 #   operator=127.0.0.1:5000/modelship/operator:0.1.0-SNAPSHOT@sha256:...
 # Every image runs as UID 10001 with no shell needed and a read-only root filesystem (/tmp must be
-# writable: ONNX Runtime unpacks its native library there). Digests are reproducible: the same
-# sources and base give the same digests.
+# writable: ONNX Runtime unpacks its native library there). The operator's and optimizer's digests
+# are reproducible (the same sources and base give the same digests); the server's is not yet
+# (Quarkus's Jib extension keeps the build's file times).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

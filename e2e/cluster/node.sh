@@ -1,7 +1,6 @@
 # One node for the local control plane: containerd + runc, a CNI bridge, the kubelet, kube-proxy
 # and CoreDNS, each a host process like the control plane. Sourced by up.sh (--node) and down.sh,
-# not run. Measured facts behind every setting: ../../../shared/NODE-NOTES.md, summarised in
-# README.md here.
+# not run. Why each setting is what it is: README.md here ("A real node").
 #
 # Network: a bridge of our own (10.244.0.1/24) is the node's address; the API server binds there
 # too, so pods reach it through the `kubernetes` Service. Nothing leaves the machine: no masquerade,
@@ -27,7 +26,8 @@ node_fixed_paths=(/var/lib/kubelet /var/log/containers /usr/libexec/kubernetes /
 node_sysctls=(vm.overcommit_memory kernel.panic kernel.panic_on_oops net.ipv4.ip_forward
               net.bridge.bridge-nf-call-iptables)
 # Fixed ports: the kubelet's (10250, healthz 10248) and kube-proxy's (healthz 10256, metrics 10249).
-node_ports=(10250 10248 10256 10249 53)
+# (CoreDNS's 53 is bound on the bridge's address only, which no one else has.)
+node_ports=(10250 10248 10256 10249)
 egress_chain=MODELSHIP-NODE-EGRESS
 
 node_check_host() {
@@ -74,7 +74,7 @@ node_network_up() {
   iptables -I FORWARD 1 -s "$pod_cidr" -j "$egress_chain"
 }
 
-# $1 name, $2 subject, $3 extendedKeyUsage, $4 SANs: up.sh's issue(), for the node's identities.
+# The node's identities, issued by the cluster CA with up.sh's issue(), and their kubeconfigs.
 node_certificates() {
   issue apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
   issue kubelet "/O=system:nodes/CN=system:node:$node_name" clientAuth
