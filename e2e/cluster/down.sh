@@ -3,7 +3,9 @@
 # ${MODELSHIP_CLUSTER_DIR:-~/.modelship/cluster}/run, each checked to still be
 # that component's binary started for that directory (a reused pid is left
 # alone). SIGTERM first, SIGKILL after a grace period; then waits until the
-# ports it used are free. Safe to run when nothing is running.
+# ports it used are free. With a node (up.sh --node), first stops its pods and
+# processes and restores the host as it was (node.sh, node_down). Safe to run
+# when nothing is running.
 #
 # Pass --purge to also remove the state directory (certificates, data, logs).
 set -euo pipefail
