@@ -52,6 +52,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -143,7 +144,17 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
       patch.setMetadata(new ObjectMetaBuilder().withName(md.getMetadata().getName())
           .withNamespace(md.getMetadata().getNamespace()).build());
       patch.setStatus(next);
-      PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(md, patch, context);
+      try {
+        PrimaryUpdateAndCacheUtils.ssaPatchStatusAndCacheResource(md, patch, context);
+      } catch (RuntimeException e) {
+        if (!isPrimaryGone(e, md)) {
+          throw e;
+        }
+        // Deleted while this reconcile ran from the informer's copy (a pod event can arrive before
+        // the deletion does): there is no status left to write, and nothing to retry.
+        LOG.debug("{}/{}: deleted during the reconcile", md.getMetadata().getNamespace(), md.getMetadata().getName());
+        return UpdateControl.noUpdate();
+      }
       control = UpdateControl.noUpdate();
     }
     if (in.preconditionProblem() != null) {
@@ -160,6 +171,12 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
       // retry sees the fresh object, so there is nothing to tell the user.
       LOG.debug("{}/{}: conflict, retrying: {}", md.getMetadata().getNamespace(), md.getMetadata().getName(), e.getMessage());
       return ErrorStatusUpdateControl.defaultErrorProcessing();
+    }
+    if (isPrimaryGone(e, md)) {
+      // The ModelDeployment was deleted while this reconcile ran: nobody to tell, nothing to retry.
+      LOG.debug("{}/{}: deleted during the reconcile: {}", md.getMetadata().getNamespace(), md.getMetadata().getName(),
+          e.getMessage());
+      return ErrorStatusUpdateControl.noStatusUpdate();
     }
     LOG.warn("{}/{}: reconcile failed: {}", md.getMetadata().getNamespace(), md.getMetadata().getName(), e.toString());
     ModelDeploymentStatus status = md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus();
@@ -180,13 +197,25 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
 
   /** Whether a 409 Conflict from the API server is behind the failure (dependents wrap it). */
   static boolean isConflict(Throwable e) {
+    return causedBy(e, k -> k.getCode() == 409);
+  }
+
+  /** Whether the failure is the API server's 404 for this very ModelDeployment: it was deleted meanwhile. */
+  static boolean isPrimaryGone(Throwable e, ModelDeployment md) {
+    return causedBy(e, k -> k.getCode() == 404 && k.getStatus() != null && k.getStatus().getDetails() != null
+        && "modeldeployments".equals(k.getStatus().getDetails().getKind())
+        && md.getMetadata().getName().equals(k.getStatus().getDetails().getName()));
+  }
+
+  /** Whether {@code test} holds for the API server's answer behind {@code e}, through JOSDK's wrappers. */
+  private static boolean causedBy(Throwable e, Predicate<KubernetesClientException> test) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof KubernetesClientException k && k.getCode() == 409) {
+      if (t instanceof KubernetesClientException k && test.test(k)) {
         return true;
       }
       if (t instanceof io.javaoperatorsdk.operator.AggregatedOperatorException a
           && !a.getAggregatedExceptions().isEmpty()
-          && a.getAggregatedExceptions().values().stream().allMatch(ModelDeploymentReconciler::isConflict)) {
+          && a.getAggregatedExceptions().values().stream().allMatch(x -> causedBy(x, test))) {
         return true;
       }
     }

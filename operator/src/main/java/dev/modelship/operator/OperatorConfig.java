@@ -1,5 +1,6 @@
 package dev.modelship.operator;
 
+import io.fabric8.kubernetes.api.model.Quantity;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Arrays;
@@ -18,6 +19,7 @@ import java.util.stream.Collectors;
  * @param artifactStore where artifacts are kept: a PersistentVolumeClaim or an S3-compatible bucket
  * @param artifactJobBackoffLimit retries of a failed artifact build before it is reported failed
  * @param artifactJobDeadline longest an artifact build may run
+ * @param artifactJobResources what an artifact build's pod asks for (a small node may need less)
  * @param leaderElection whether to elect a leader before reconciling (needed with more than one replica)
  * @param leaseNamespace namespace of the leader-election Lease; null means the client's namespace
  * @param metricsPort port of the Prometheus /metrics endpoint; 0 turns it off
@@ -30,12 +32,23 @@ public record OperatorConfig(
     ArtifactStore artifactStore,
     int artifactJobBackoffLimit,
     Duration artifactJobDeadline,
+    BuildResources artifactJobResources,
     boolean leaderElection,
     String leaseNamespace,
     int metricsPort,
     Duration shutdownGrace) {
 
   public static final String DEFAULT_VERSION = "0.1.0";
+
+  /**
+   * The artifact build pod's CPU request and memory request and limit. No CPU limit: a build uses
+   * what is free, and the request only decides where it is scheduled.
+   */
+  public record BuildResources(Quantity cpuRequest, Quantity memoryRequest, Quantity memoryLimit) {
+
+    public static final BuildResources DEFAULT = new BuildResources(new Quantity("1"), new Quantity("1Gi"),
+        new Quantity("4Gi"));
+  }
 
   /** Where artifacts are kept, each under {@code <digest hex>/}. */
   public sealed interface ArtifactStore permits Pvc, S3 {}
@@ -77,6 +90,10 @@ public record OperatorConfig(
         artifactStore(env),
         Integer.parseInt(env.getOrDefault("MODELSHIP_ARTIFACT_JOB_BACKOFF_LIMIT", "2")),
         Duration.ofSeconds(Long.parseLong(env.getOrDefault("MODELSHIP_ARTIFACT_JOB_DEADLINE_SECONDS", "3600"))),
+        new BuildResources(
+            quantity(env, "MODELSHIP_ARTIFACT_JOB_CPU_REQUEST", BuildResources.DEFAULT.cpuRequest()),
+            quantity(env, "MODELSHIP_ARTIFACT_JOB_MEMORY_REQUEST", BuildResources.DEFAULT.memoryRequest()),
+            quantity(env, "MODELSHIP_ARTIFACT_JOB_MEMORY_LIMIT", BuildResources.DEFAULT.memoryLimit())),
         Boolean.parseBoolean(env.getOrDefault("MODELSHIP_LEADER_ELECTION", "true")),
         env.get("MODELSHIP_LEADER_ELECTION_NAMESPACE"),
         Integer.parseInt(env.getOrDefault("MODELSHIP_METRICS_PORT", "8080")),
@@ -130,6 +147,24 @@ public record OperatorConfig(
     }
     return new S3(bucket, prefix, endpoint.isEmpty() ? null : endpoint, region.isEmpty() ? "us-east-1" : region,
         secret);
+  }
+
+  /** A Kubernetes quantity ("500m", "2Gi"), checked at start rather than by the API server at each build. */
+  private static Quantity quantity(Map<String, String> env, String name, Quantity fallback) {
+    String value = blankToEmpty(env.get(name));
+    if (value.isEmpty()) {
+      return fallback;
+    }
+    try {
+      Quantity q = new Quantity(value);
+      if (Quantity.getAmountInBytes(q).signum() <= 0) {
+        throw new IllegalArgumentException("not positive");
+      }
+      return q;
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      throw new IllegalArgumentException(name + " must be a positive Kubernetes quantity (such as 500m or 2Gi), not '"
+          + value + "'");
+    }
   }
 
   private static String blankToEmpty(String s) {

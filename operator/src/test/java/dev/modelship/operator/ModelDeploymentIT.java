@@ -74,13 +74,14 @@ class ModelDeploymentIT {
   static Operator operator;
   static final OperatorConfig CONFIG = new OperatorConfig(java.util.Set.of(),
       "ghcr.io/modelship/inference-server:test", "ghcr.io/modelship/optimizer:test", new OperatorConfig.Pvc("modelship-artifacts"),
-      2, Duration.ofHours(1), false, null, 0, Duration.ofSeconds(5));
+      2, Duration.ofHours(1), OperatorConfig.BuildResources.DEFAULT, false, null, 0, Duration.ofSeconds(5));
 
   /** The same operator with an S3-compatible bucket as its artifact store. */
   static final OperatorConfig S3_CONFIG = new OperatorConfig(CONFIG.namespaces(), CONFIG.inferenceServerImage(),
       CONFIG.optimizerImage(), new OperatorConfig.S3("ml-artifacts", "prod", "http://minio.storage:9000", "eu-west-1",
           "artifact-store"),
-      CONFIG.artifactJobBackoffLimit(), CONFIG.artifactJobDeadline(), false, null, 0, CONFIG.shutdownGrace());
+      CONFIG.artifactJobBackoffLimit(), CONFIG.artifactJobDeadline(), CONFIG.artifactJobResources(), false, null, 0,
+      CONFIG.shutdownGrace());
 
   String ns;
 

@@ -36,8 +36,20 @@ public final class OperatorActivity {
 
   /** Waits until {@code done} holds and the operator is idle. */
   public void awaitIdleWhen(Duration atMost, BooleanSupplier done) {
-    Awaitility.await().atMost(atMost).pollInterval(Duration.ofMillis(200))
-        .until(() -> done.getAsBoolean() && idle());
+    try {
+      Awaitility.await().atMost(atMost).pollInterval(Duration.ofMillis(200))
+          .until(() -> done.getAsBoolean() && idle());
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError("the operator did not settle in " + atMost + ": condition " + done.getAsBoolean()
+          + ", deletions handled " + deletionsHandled() + ", " + gauges("reconciliations.executions.")
+          + ", " + gauges("reconciliations.queue.size."), e);
+    }
+  }
+
+  private String gauges(String prefix) {
+    String name = prefix + ModelDeploymentReconciler.NAME;
+    return name + " " + registry.find(PREFIX + name).gauges().stream()
+        .map(g -> g.getId().getTags() + "=" + g.value()).toList();
   }
 
   private double count(String name) {

@@ -3,6 +3,7 @@ package dev.modelship.operator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fabric8.kubernetes.api.model.Quantity;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -19,6 +20,8 @@ class OperatorConfigTest {
     assertThat(c.artifactStore()).isEqualTo(new OperatorConfig.Pvc("modelship-artifacts"));
     assertThat(c.artifactJobBackoffLimit()).isEqualTo(2);
     assertThat(c.artifactJobDeadline()).isEqualTo(Duration.ofHours(1));
+    assertThat(c.artifactJobResources()).isEqualTo(new OperatorConfig.BuildResources(
+        new Quantity("1"), new Quantity("1Gi"), new Quantity("4Gi")));
     assertThat(c.leaderElection()).isTrue();
     assertThat(c.leaseNamespace()).isNull();
     assertThat(c.metricsPort()).isEqualTo(8080);
@@ -27,27 +30,42 @@ class OperatorConfigTest {
 
   @Test
   void readsEveryVariable() {
-    OperatorConfig c = OperatorConfig.fromEnvironment(Map.of(
-        "MODELSHIP_NAMESPACES", " ml, team-a ,,",
-        "MODELSHIP_INFERENCE_SERVER_IMAGE", "registry.local/is:1",
-        "MODELSHIP_OPTIMIZER_IMAGE", "registry.local/opt:1",
-        "MODELSHIP_ARTIFACT_PVC", "models",
-        "MODELSHIP_ARTIFACT_JOB_BACKOFF_LIMIT", "0",
-        "MODELSHIP_ARTIFACT_JOB_DEADLINE_SECONDS", "600",
-        "MODELSHIP_LEADER_ELECTION", "false",
-        "MODELSHIP_LEADER_ELECTION_NAMESPACE", "modelship-system",
-        "MODELSHIP_METRICS_PORT", "0",
-        "MODELSHIP_SHUTDOWN_GRACE_SECONDS", "5"));
+    OperatorConfig c = OperatorConfig.fromEnvironment(Map.ofEntries(
+        Map.entry("MODELSHIP_NAMESPACES", " ml, team-a ,,"),
+        Map.entry("MODELSHIP_INFERENCE_SERVER_IMAGE", "registry.local/is:1"),
+        Map.entry("MODELSHIP_OPTIMIZER_IMAGE", "registry.local/opt:1"),
+        Map.entry("MODELSHIP_ARTIFACT_PVC", "models"),
+        Map.entry("MODELSHIP_ARTIFACT_JOB_BACKOFF_LIMIT", "0"),
+        Map.entry("MODELSHIP_ARTIFACT_JOB_DEADLINE_SECONDS", "600"),
+        Map.entry("MODELSHIP_ARTIFACT_JOB_CPU_REQUEST", "250m"),
+        Map.entry("MODELSHIP_ARTIFACT_JOB_MEMORY_REQUEST", "512Mi"),
+        Map.entry("MODELSHIP_ARTIFACT_JOB_MEMORY_LIMIT", "2Gi"),
+        Map.entry("MODELSHIP_LEADER_ELECTION", "false"),
+        Map.entry("MODELSHIP_LEADER_ELECTION_NAMESPACE", "modelship-system"),
+        Map.entry("MODELSHIP_METRICS_PORT", "0"),
+        Map.entry("MODELSHIP_SHUTDOWN_GRACE_SECONDS", "5")));
     assertThat(c.namespaces()).isEqualTo(Set.of("ml", "team-a"));
     assertThat(c.inferenceServerImage()).isEqualTo("registry.local/is:1");
     assertThat(c.optimizerImage()).isEqualTo("registry.local/opt:1");
     assertThat(c.artifactStore()).isEqualTo(new OperatorConfig.Pvc("models"));
     assertThat(c.artifactJobBackoffLimit()).isZero();
     assertThat(c.artifactJobDeadline()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(c.artifactJobResources()).isEqualTo(new OperatorConfig.BuildResources(
+        new Quantity("250m"), new Quantity("512Mi"), new Quantity("2Gi")));
     assertThat(c.leaderElection()).isFalse();
     assertThat(c.leaseNamespace()).isEqualTo("modelship-system");
     assertThat(c.metricsPort()).isZero();
     assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void aBuildResourceThatIsNoQuantityIsRefusedAtStartWithItsName() {
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("MODELSHIP_ARTIFACT_JOB_CPU_REQUEST", "one")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("MODELSHIP_ARTIFACT_JOB_CPU_REQUEST").hasMessageContaining("'one'");
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("MODELSHIP_ARTIFACT_JOB_MEMORY_LIMIT", "0")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("MODELSHIP_ARTIFACT_JOB_MEMORY_LIMIT");
   }
 
   @Test

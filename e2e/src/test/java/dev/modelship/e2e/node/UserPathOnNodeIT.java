@@ -102,7 +102,9 @@ class UserPathOnNodeIT {
   void helmInstallRunsTheOperatorWhichTakesTheLease() throws Exception {
     run(Duration.ofMinutes(4), List.of(helm.toString(), "install", "modelship", REPO.resolve("helm/modelship").toString(),
         "--kubeconfig", cluster.kubeconfig().toString(), "--namespace", SYSTEM_NS, "--create-namespace",
-        "--values", IMAGE_VALUES.toString(), "--wait", "--timeout", "3m"));
+        "--values", IMAGE_VALUES.toString(),
+        // The node has this machine's 2 CPUs: builds ask for half of one, beside the serving pods.
+        "--set", "artifactJob.resources.requests.cpu=500m", "--wait", "--timeout", "3m"));
     String operator = images.get("operator");
     List<Pod> pods = kube.pods().inNamespace(SYSTEM_NS).list().getItems();
     assertThat(pods).singleElement().satisfies(p -> {
@@ -144,7 +146,7 @@ class UserPathOnNodeIT {
           optimization:
             passes: [{name: graph-optimize}]
           # The node has this machine's 2 CPUs: a quarter of one per serving pod, so that the
-          # operator, both models, an artifact Job (1 CPU) and a rollout's extra pod fit at once.
+          # operator, both models, an artifact Job and a rollout's extra pod fit at once.
           serving: {resources: {requests: {cpu: 250m, memory: 512Mi}, limits: {memory: 1Gi}}}
         ---
         apiVersion: modelship.dev/v1alpha1
@@ -167,6 +169,10 @@ class UserPathOnNodeIT {
     assertThat(digits.getStatus().artifact.digest).isEqualTo(digitsRun.digest());
     assertThat(softprob.getStatus().artifact.digest).isEqualTo(softprobRun.digest());
     assertThat(softprob.getStatus().artifact.format).isEqualTo("onnx");
+    // The chart's build resources reached the Job the operator made.
+    assertThat(kube.batch().v1().jobs().inNamespace(NS).list().getItems()).allSatisfy(job -> assertThat(
+        job.getSpec().getTemplate().getSpec().getContainers().get(0).getResources().getRequests().get("cpu"))
+        .isEqualTo(new io.fabric8.kubernetes.api.model.Quantity("500m")));
     for (ModelDeployment md : List.of(digits, softprob)) {
       Path served = servedModel(md);
       assertThat(md.getStatus().artifact.bytes).isEqualTo(Files.size(served));

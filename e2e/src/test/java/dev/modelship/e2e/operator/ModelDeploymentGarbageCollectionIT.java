@@ -167,14 +167,15 @@ class ModelDeploymentGarbageCollectionIT {
         .anyMatch(k -> k.startsWith("EndpointSlice/"))
         .filteredOn(k -> k.startsWith("Pod/")).hasSizeGreaterThanOrEqualTo(5);
 
+    OperatorActivity activity = new OperatorActivity(metrics);
     awaitNoOperatorWritesFor(Duration.ofSeconds(3));
+    activity.awaitIdleWhen(SETTLE, () -> true);
     int writesBeforeDelete = operatorWrites.size();
     // The recorder sees the operator's writes: it created these objects and patched statuses.
     assertThat(writesSince(0)).anyMatch(w -> w.contains("/namespaces/" + NS + "/"));
     // A retried 409 while the objects were being built is normal (see ModelDeploymentReconciler);
     // what counts is that the deletes cause none.
     double failedBefore = failedReconciles();
-    OperatorActivity activity = new OperatorActivity(metrics);
     double deletionsBefore = activity.deletionsHandled();
     client.resources(ModelDeployment.class).inNamespace(NS).withName("background")
         .withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
@@ -192,13 +193,27 @@ class ModelDeploymentGarbageCollectionIT {
     // The other ModelDeployment keeps every object, unchanged (same UIDs).
     assertThat(inventory(KEEP_NS, Set.of("bystander"))).isEqualTo(bystanderBefore);
 
-    // The operator let the garbage collector work: it recreated and patched nothing in the namespace
-    // while its ModelDeployments went, and nothing failed. Checked once it has handled both deletions
-    // and has nothing running or queued: any write it was going to make would have been made.
+    // The operator let the garbage collector work: once it has handled both deletions and has
+    // nothing running or queued, it writes nothing more in the namespace and nothing comes back, and
+    // nothing failed. (A reconcile that a pod event started from the informer's copy of a
+    // ModelDeployment just deleted may still patch once, before the deletion reaches that copy: the
+    // watch of ModelDeployments and the watch of pods are not ordered. Those writes are printed; the
+    // garbage collector removes whatever they touched, which the inventory below checks.)
     activity.awaitIdleWhen(SETTLE, () -> activity.deletionsHandled() >= deletionsBefore + 2);
-    assertThat(writesSince(writesBeforeDelete))
-        .as("operator requests other than GET after the deletes")
+    int writesAtHandled = operatorWrites.size();
+    List<String> raced = writesSince(writesBeforeDelete).stream()
+        .filter(w -> w.contains("/namespaces/" + NS + "/")).toList();
+    if (!raced.isEmpty()) {
+      System.err.println("writes that raced with the deletes (stale informer copy): " + raced);
+    }
+    awaitNoOperatorWritesFor(Duration.ofSeconds(3));
+    assertThat(writesSince(writesAtHandled))
+        .as("operator requests other than GET after it handled the deletes")
         .noneMatch(w -> w.contains("/namespaces/" + NS + "/"));
+    await(GC_BOUND).untilAsserted(() -> {
+      assertThat(inventory(NS, Set.of("background", "foreground"))).as("labelled objects back").isEmpty();
+      assertThat(objectsOwnedByAnyOf(NS, ownerUids)).as("objects whose owner was deleted, back").isEmpty();
+    });
     assertThat(failedReconciles()).as("failed reconciles after the deletes").isEqualTo(failedBefore);
     assertThat(operator.getRuntimeInfo().allEventSourcesAreHealthy()).isTrue();
     assertThat(operatorLog.problems()).as("ERROR lines, and WARN lines of the operator or JOSDK").isEmpty();

@@ -142,9 +142,9 @@ public final class ArtifactJobBuilder {
                 .withEnv(env)
                 .withEnvFrom(envFrom)
                 .withNewResources()
-                  .addToRequests("cpu", new Quantity("1"))
-                  .addToRequests("memory", new Quantity("1Gi"))
-                  .addToLimits("memory", new Quantity("4Gi"))
+                  .addToRequests("cpu", config.artifactJobResources().cpuRequest())
+                  .addToRequests("memory", config.artifactJobResources().memoryRequest())
+                  .addToLimits("memory", config.artifactJobResources().memoryLimit())
                 .endResources()
                 .withTerminationMessagePath(TERMINATION_MESSAGE_PATH)
                 // The summary is also the last line on stdout: when the optimizer could not write

@@ -40,6 +40,17 @@ class ArtifactJobBuilderTest {
   }
 
   @Test
+  void theBuildPodAsksForTheConfiguredResourcesAndHasNoCpuLimit() {
+    OperatorConfig small = OperatorConfig.fromEnvironment(Map.of("MODELSHIP_ARTIFACT_JOB_CPU_REQUEST", "250m",
+        "MODELSHIP_ARTIFACT_JOB_MEMORY_REQUEST", "512Mi", "MODELSHIP_ARTIFACT_JOB_MEMORY_LIMIT", "2Gi"));
+    Container c = ArtifactJobBuilder.build(TestResources.minimal(), small)
+        .getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertThat(c.getResources().getRequests()).isEqualTo(Map.of("cpu", new Quantity("250m"),
+        "memory", new Quantity("512Mi")));
+    assertThat(c.getResources().getLimits()).isEqualTo(Map.of("memory", new Quantity("2Gi")));
+  }
+
+  @Test
   void minimalSpecGetsDefaultSamplesAndNoOptionalFlags() {
     Container c = ArtifactJobBuilder.build(TestResources.minimal(), config)
         .getSpec().getTemplate().getSpec().getContainers().get(0);
@@ -94,7 +105,7 @@ class ArtifactJobBuilderTest {
 
     OperatorConfig newOptimizer = new OperatorConfig(config.namespaces(), config.inferenceServerImage(),
         "ghcr.io/modelship/optimizer:0.2.0", config.artifactStore(), config.artifactJobBackoffLimit(),
-        config.artifactJobDeadline(), config.leaderElection(), config.leaseNamespace(), config.metricsPort(),
+        config.artifactJobDeadline(), config.artifactJobResources(), config.leaderElection(), config.leaseNamespace(), config.metricsPort(),
         config.shutdownGrace());
     assertThat(ArtifactJobBuilder.buildKey(base.getSpec(), newOptimizer)).isNotEqualTo(key);
   }
@@ -217,12 +228,14 @@ class ArtifactJobBuilderTest {
     assertThat(s3Key).isNotEqualTo(pvcKey);
     OperatorConfig otherBucket = new OperatorConfig(config.namespaces(), config.inferenceServerImage(),
         config.optimizerImage(), new OperatorConfig.S3("other-artifacts", "prod", "http://minio.storage:9000",
-            "eu-west-1", "artifact-store"), 2, config.artifactJobDeadline(), false, null, 0, config.shutdownGrace());
+            "eu-west-1", "artifact-store"), 2, config.artifactJobDeadline(), config.artifactJobResources(), false, null,
+        0, config.shutdownGrace());
     assertThat(ArtifactJobBuilder.buildKey(md.getSpec(), otherBucket)).isNotEqualTo(s3Key);
     // The Secret's name says how to reach the store, not where the artifact is: the same build.
     OperatorConfig otherSecret = new OperatorConfig(config.namespaces(), config.inferenceServerImage(),
         config.optimizerImage(), new OperatorConfig.S3("ml-artifacts", "prod", "http://minio.storage:9000",
-            "eu-west-1", "rotated-keys"), 2, config.artifactJobDeadline(), false, null, 0, config.shutdownGrace());
+            "eu-west-1", "rotated-keys"), 2, config.artifactJobDeadline(), config.artifactJobResources(), false, null,
+        0, config.shutdownGrace());
     assertThat(ArtifactJobBuilder.buildKey(md.getSpec(), otherSecret)).isEqualTo(s3Key);
   }
 }
