@@ -67,9 +67,12 @@ kubectl delete md softprob -n ml --wait=true >/dev/null
 ip="$(kubectl get svc digits -n ml -o jsonpath='{.spec.clusterIP}')"
 stop=bench/out/node-load.stop
 rm -f "$stop"
-"$python" bench/node_load.py "http://$ip:8080/v2/models/digits/infer" examples/models/digits_mlp.request.json \
-  '"data":[2,0,4]' "$stop" 4 > bench/out/node-load.json &
-load=$!
+load() {   # $1 protocol, $2 port: 4 clients until $stop exists
+  "$python" e2e/src/test/python/rollout_load.py "$1" "$ip:$2" digits examples/models/digits_mlp.request.json \
+    2,0,4 "$stop" 4 > "bench/out/node-load-$1.json"
+}
+load http 8080 & http_load=$!
+load grpc 8081 & grpc_load=$!
 sleep 5
 before="$(kubectl get md digits -n ml -o jsonpath='{.status.artifact.digest}')"
 t=$(now)
@@ -83,8 +86,10 @@ done
 step "change of passes -> new artifact rolled out" "$(since "$t") s"
 sleep 5
 touch "$stop"
-wait "$load"
-step "requests during the rollout (answered, failed)" "$("$python" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["answered"], r["failed"], r["first_failures"])' bench/out/node-load.json)"
+wait "$http_load" "$grpc_load"
+for p in http grpc; do
+  step "$p calls during the rollout (answered, failed)" "$("$python" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["answered"], r["failed"], r["first_failures"])' "bench/out/node-load-$p.json")"
+done
 
 t=$(now)
 kubectl delete md digits -n ml --wait=true >/dev/null

@@ -71,11 +71,18 @@ public interface ServerConfig {
         MemorySize maxRequestSize();
     }
 
-    /** Read by Quarkus's gRPC server (application.properties); mapped here so it is a known key. */
+    /** gRPC server settings (the message size is read by Quarkus, in application.properties). */
     interface Grpc {
         /** Largest gRPC message (quarkus.grpc.server.max-inbound-message-size). */
         @WithDefault("67108864")
         int maxMessageBytes();
+
+        /**
+         * Age after which a gRPC connection is closed gracefully (GOAWAY) and the client reconnects;
+         * shorter than the drain, so that gRPC clients leave a draining pod in time.
+         */
+        @WithDefault("5s")
+        Duration maxConnectionAge();
     }
 
     /** Read by Quarkus's shutdown (application.properties); mapped here so it is a known key. */
@@ -84,7 +91,7 @@ public interface ServerConfig {
          * After SIGTERM, how long to keep serving while not ready and closing HTTP connections, so
          * that a Service's clients move to other pods (quarkus.shutdown.delay).
          */
-        @WithDefault("5s")
+        @WithDefault("10s")
         Duration drain();
     }
 }

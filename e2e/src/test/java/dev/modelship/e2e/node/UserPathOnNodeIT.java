@@ -194,6 +194,14 @@ class UserPathOnNodeIT {
     String url = "http://" + clusterIp("digits") + ":8080/v2/models/digits/infer";
     byte[] body = Files.readAllBytes(Path.of(OptimizerRuns.exampleModel("digits_mlp.request.json")));
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    // gRPC clients too (Triton's, 2 channels): HTTP/2 keeps a client on one pod until told to leave.
+    Path grpcStop = Files.createTempFile("modelship-grpc-load-", ".stop");
+    Files.delete(grpcStop);
+    Path grpcResult = Files.createTempFile("modelship-grpc-load-", ".json");
+    Process grpcLoad = new ProcessBuilder(REPO.resolve(".venv/bin/python").toString(),
+        REPO.resolve("e2e/src/test/python/rollout_load.py").toString(), "grpc", clusterIp("digits") + ":8081",
+        "digits", OptimizerRuns.exampleModel("digits_mlp.request.json"), "2,0,4", grpcStop.toString(), "2")
+        .redirectOutput(grpcResult.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     AtomicBoolean stop = new AtomicBoolean();
     AtomicLong ok = new AtomicLong();
     List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -239,12 +247,19 @@ class UserPathOnNodeIT {
       await(Duration.ofSeconds(20)).until(() -> ok.get() >= atRolloutEnd + 200);   // and after it
     } finally {
       stop.set(true);
+      Files.createFile(grpcStop);
       for (Thread t : clients) {
         t.join(15_000);
       }
+      if (!grpcLoad.waitFor(30, TimeUnit.SECONDS)) {
+        grpcLoad.destroyForcibly();
+      }
     }
-    System.out.println("[rollout] " + ok.get() + " requests answered, " + failures.size() + " failed");
-    assertThat(failures).as("failed requests during the rollout (of %d answered)", ok.get()).isEmpty();
+    var grpc = kube.getKubernetesSerialization().unmarshal(Files.readString(grpcResult), Map.class);
+    System.out.println("[rollout] REST " + ok.get() + " requests answered, " + failures.size() + " failed; gRPC " + grpc);
+    assertThat(failures).as("failed REST requests during the rollout (of %d answered)", ok.get()).isEmpty();
+    assertThat(((Number) grpc.get("answered")).longValue()).as("gRPC calls answered").isPositive();
+    assertThat(((Number) grpc.get("failed")).longValue()).as("failed gRPC calls during the rollout: " + grpc).isZero();
   }
 
   @Test

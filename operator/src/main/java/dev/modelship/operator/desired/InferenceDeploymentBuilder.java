@@ -31,8 +31,8 @@ import java.util.Map;
 /** The inference-server pods that load one artifact by digest. */
 public final class InferenceDeploymentBuilder {
 
-  /** The server's drain (5 s) plus its shutdown timeout (30 s), with a margin. */
-  static final long TERMINATION_GRACE_SECONDS = 45;
+  /** The server's drain (10 s) plus its shutdown timeout (30 s), with a margin. */
+  static final long TERMINATION_GRACE_SECONDS = 50;
 
   public static final String CONTAINER = "inference-server";
   /** The init container that copies the artifact from an S3 store and verifies it. */
@@ -91,7 +91,7 @@ public final class InferenceDeploymentBuilder {
               .addToAnnotations(ANNOTATION_ARTIFACT_DIGEST, digest)
             .endMetadata()
             .withNewSpec()
-              // The server drains for 5 s after SIGTERM, then finishes in-flight requests for up
+              // The server drains for 10 s after SIGTERM, then finishes in-flight requests for up
               // to 30 s (its quarkus.shutdown settings): leave it that long before SIGKILL.
               .withTerminationGracePeriodSeconds(TERMINATION_GRACE_SECONDS)
               .withAutomountServiceAccountToken(false)
