@@ -54,9 +54,10 @@ public final class ServerProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Dquarkus.http.port=" + http,
                 "-Dquarkus.grpc.server.port=" + grpc, "-Dquarkus.http.host=127.0.0.1",
                 "-Dquarkus.grpc.server.host=127.0.0.1", "-Dmodelship.model.path=" + model));
-        // No drain before shutdown (5 s in a pod) unless a test asks for it: ShutdownIT does.
-        cmd.add("-Dmodelship.shutdown.drain=" + settings.getOrDefault("modelship.shutdown.drain", "0s"));
-        settings.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        // No drain before shutdown (10 s in a pod) unless a test asks for it: ShutdownIT does.
+        Map<String, String> all = new java.util.LinkedHashMap<>(Map.of("modelship.shutdown.drain", "0s"));
+        all.putAll(settings);
+        all.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.addAll(List.of("-jar", jar.toString()));
         Path log = Files.createTempFile("modelship-server-", ".log");
         Process process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
