@@ -25,8 +25,8 @@ trap 'bash e2e/cluster/down.sh' EXIT
 echo "# operator scale bench $(date -u '+%Y-%m-%d %H:%M UTC'): N=$n, steady ${steady}s"
 echo "nproc=$(nproc) cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) mem=$(free -g | awk '/Mem:/{print $2}')GiB"
 echo "load at start: $(cat /proc/loadavg)"
-(cd operator && MODELSHIP_BENCH_KUBECONFIG="$kubeconfig" java \
+(cd operator && MODELSHIP_BENCH_KUBECONFIG="$kubeconfig" MODELSHIP_LOG_LEVEL=WARN java \
   -cp "target/classes:target/test-classes:$(cat target/cp.txt)" \
-  -Dorg.slf4j.simpleLogger.defaultLogLevel=warn ${BENCH_JAVA_OPTS:-} \
+  ${BENCH_JAVA_OPTS:-} \
   dev.modelship.operator.bench.ScaleBench "$n" "$steady")
 echo "load at end: $(cat /proc/loadavg)"

@@ -31,7 +31,10 @@ fi
 step "Python venv (pinned requirements)"
 bash scripts/python-env.sh
 
-step "Kubernetes binaries from the Go module proxy"
+step "Prometheus and promtool (Debian), KEDA's CRDs (Go module proxy)"
+bash scripts/monitoring-tools.sh
+
+step "Kubernetes binaries and prometheus-adapter from the Go module proxy"
 bash e2e/cluster/build.sh
 
 step "Helm from the Go module proxy"

@@ -6,10 +6,13 @@
 #       kube-apiserver etcd kubectl          (what kube-api-test uses)
 #       kube-controller-manager kube-scheduler (what up.sh uses as well)
 #       kubelet kube-proxy coredns pause      (what up.sh --node uses)
+#       prometheus-adapter                    (what ExternalMetricAutoscalingIT uses)
 #
 # Idempotent: when the binaries there were built from the same go.mod/go.sum
 # and flags (recorded in .modelship-build-stamp) and each reports the pinned
-# version, nothing is rebuilt. Pass --force to rebuild anyway.
+# version, nothing is rebuilt. prometheus-adapter prints no version, so it has a
+# stamp of its own (.modelship-prometheus-adapter-stamp) and is rebuilt alone when
+# that changes. Pass --force to rebuild anyway.
 #
 # Environment:
 #   KUBE_API_TEST_DIR   root of the cache (default ~/.kubeapitest), as in kube-api-test
@@ -23,12 +26,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 K8S_VERSION="$(sed -n 's/^require k8s\.io\/kubernetes v//p' "$here/go.mod")"
 ETCD_VERSION="$(sed -n 's/^require go\.etcd\.io\/etcd\/server\/v3 v//p' "$here/etcd/go.mod")"
 COREDNS_VERSION="$(sed -n 's/^require github\.com\/coredns\/coredns v//p' "$here/coredns/go.mod")"
+ADAPTER_VERSION="$(sed -n 's/^require sigs\.k8s\.io\/prometheus-adapter v//p' "$here/prometheus-adapter/go.mod")"
 
 force=0
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "build.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -41,11 +45,13 @@ command -v go >/dev/null || die "the go command is not on PATH"
 [[ -n "$K8S_VERSION" ]] || die "go.mod has no line 'require k8s.io/kubernetes v<version>'"
 [[ -n "$ETCD_VERSION" ]] || die "etcd/go.mod has no line 'require go.etcd.io/etcd/server/v3 v<version>'"
 [[ -n "$COREDNS_VERSION" ]] || die "coredns/go.mod has no line 'require github.com/coredns/coredns v<version>'"
+[[ -n "$ADAPTER_VERSION" ]] || die "prometheus-adapter/go.mod has no line 'require sigs.k8s.io/prometheus-adapter v<version>'"
 
 goos="$(go env GOOS)"
 goarch="$(go env GOARCH)"
 dest="${KUBE_API_TEST_DIR:-$HOME/.kubeapitest}/k8s/${K8S_VERSION}-${goos}-${goarch}"
 stamp_file="$dest/.modelship-build-stamp"
+adapter_stamp_file="$dest/.modelship-prometheus-adapter-stamp"
 
 k8s_cmds=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
 all_bins=("${k8s_cmds[@]}" etcd coredns pause)
@@ -82,6 +88,8 @@ k8s_ldflags() {
 # constant too (coremain.CoreVersion).
 etcd_ldflags="-s -w"
 coredns_ldflags="-s -w"
+# prometheus-adapter's Makefile builds with no ldflags and no version variable.
+adapter_ldflags="-s -w"
 
 stamp_contents() {
   {
@@ -93,6 +101,14 @@ stamp_contents() {
     sha256sum "$here/go.mod" "$here/go.sum" "$here/etcd/go.mod" "$here/etcd/go.sum" \
       "$here/coredns/go.mod" "$here/coredns/go.sum" "$here/pause/go.mod" "$here/pause/main.go" \
       | awk '{print $1}'
+  }
+}
+
+adapter_stamp_contents() {
+  {
+    echo "prometheus-adapter=${ADAPTER_VERSION} go=$(go env GOVERSION) ${goos}/${goarch}"
+    echo "adapter_ldflags=${adapter_ldflags}"
+    sha256sum "$here/prometheus-adapter/go.mod" "$here/prometheus-adapter/go.sum" | awk '{print $1}'
   }
 }
 
@@ -122,11 +138,17 @@ if command -v flock >/dev/null 2>&1; then
 fi
 want_stamp="$(stamp_contents)"
 have_stamp="$(cat "$stamp_file" 2>/dev/null || true)"
+want_adapter_stamp="$(adapter_stamp_contents)"
+have_adapter_stamp="$(cat "$adapter_stamp_file" 2>/dev/null || true)"
 
 todo_k8s=()
 todo_etcd=0
 todo_coredns=0
 todo_pause=0
+todo_adapter=0
+if [[ $force -eq 1 || "$want_adapter_stamp" != "$have_adapter_stamp" || ! -x "$dest/prometheus-adapter" ]]; then
+  todo_adapter=1
+fi
 if [[ $force -eq 1 || "$want_stamp" != "$have_stamp" ]]; then
   if [[ $force -eq 1 ]]; then
     log "--force: rebuilding everything"
@@ -144,8 +166,8 @@ else
   version_ok pause || todo_pause=1
 fi
 
-if [[ ${#todo_k8s[@]} -eq 0 && $todo_etcd -eq 0 && $todo_coredns -eq 0 && $todo_pause -eq 0 ]]; then
-  log "up to date in $dest (Kubernetes v${K8S_VERSION}, etcd v${ETCD_VERSION}, CoreDNS v${COREDNS_VERSION}); nothing built"
+if [[ ${#todo_k8s[@]} -eq 0 && $todo_etcd -eq 0 && $todo_coredns -eq 0 && $todo_pause -eq 0 && $todo_adapter -eq 0 ]]; then
+  log "up to date in $dest (Kubernetes v${K8S_VERSION}, etcd v${ETCD_VERSION}, CoreDNS v${COREDNS_VERSION}, prometheus-adapter v${ADAPTER_VERSION}); nothing built"
   exit 0
 fi
 
@@ -186,16 +208,30 @@ if [[ $todo_pause -eq 1 ]]; then
   log "built pause"
 fi
 
+if [[ $todo_adapter -eq 1 ]]; then
+  log "building prometheus-adapter v${ADAPTER_VERSION} ..."
+  t=$SECONDS
+  (cd "$here/prometheus-adapter" && CGO_ENABLED=0 "${nice_cmd[@]}" go build -trimpath \
+      -ldflags "$adapter_ldflags" -o "$tmp/prometheus-adapter" sigs.k8s.io/prometheus-adapter/cmd/adapter)
+  log "built prometheus-adapter in $((SECONDS - t))s"
+fi
+
 # Install: rename within the same filesystem, so a reader never sees half a file.
 for b in "${todo_k8s[@]}"; do mv -f "$tmp/$b" "$dest/$b"; done
 [[ $todo_etcd -eq 1 ]] && mv -f "$tmp/etcd" "$dest/etcd"
 [[ $todo_coredns -eq 1 ]] && mv -f "$tmp/coredns" "$dest/coredns"
 [[ $todo_pause -eq 1 ]] && mv -f "$tmp/pause" "$dest/pause"
+[[ $todo_adapter -eq 1 ]] && mv -f "$tmp/prometheus-adapter" "$dest/prometheus-adapter"
 
 for b in "${all_bins[@]}"; do
   version_ok "$b" || die "$dest/$b does not report the pinned version after the build"
 done
 printf '%s\n' "$want_stamp" > "$stamp_file"
+# It prints no version; that it starts and knows its flags is the check.
+adapter_help="$("$dest/prometheus-adapter" --help 2>&1 || true)"
+grep -q -- '--metrics-relist-interval' <<<"$adapter_help" \
+  || die "$dest/prometheus-adapter does not run after the build"
+printf '%s\n' "$want_adapter_stamp" > "$adapter_stamp_file"
 
 log "done in $((SECONDS - t_all))s; binaries in $dest:"
 for b in "${all_bins[@]}"; do
@@ -208,3 +244,5 @@ for b in "${all_bins[@]}"; do
   v="${v%%$'\n'*}"   # first line (no `| head`: SIGPIPE under pipefail)
   printf '  %-24s %6s MiB  %s\n' "$b" "$(( $(stat -c %s "$dest/$b") / 1048576 ))" "$v"
 done
+printf '  %-24s %6s MiB  %s\n' prometheus-adapter "$(( $(stat -c %s "$dest/prometheus-adapter") / 1048576 ))" \
+  "prometheus-adapter v${ADAPTER_VERSION}"

@@ -44,13 +44,21 @@ public final class Main {
 
     KubernetesClient client = new KubernetesClientBuilder().build();
     AtomicBoolean shuttingDown = new AtomicBoolean();
-    Operator operator = ModelshipOperator.create(client, config, registry, () -> {
-      if (!shuttingDown.get()) {
-        // Another replica may be reconciling now: stop at once and let Kubernetes restart us.
-        LOG.error("lost leadership; exiting so that only the leader reconciles");
-        new Thread(() -> System.exit(1), "modelship-exit").start();
-      }
-    });
+    Operator operator;
+    try {
+      operator = ModelshipOperator.create(client, config, registry, () -> {
+        if (!shuttingDown.get()) {
+          // Another replica may be reconciling now: stop at once and let Kubernetes restart us.
+          LOG.error("lost leadership; exiting so that only the leader reconciles");
+          new Thread(() -> System.exit(1), "modelship-exit").start();
+        }
+      });
+    } catch (IllegalArgumentException e) {
+      // A setting that can only be checked by using it, such as the Prometheus CA file's contents.
+      LOG.error("invalid configuration: {}", e.getMessage());
+      System.exit(2);
+      return;
+    }
     HttpServer http = config.metricsPort() > 0 ? serveMetrics(config.metricsPort(), registry, operator) : null;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       shuttingDown.set(true);
@@ -61,9 +69,10 @@ public final class Main {
         http.stop(0);
       }
     }, "modelship-shutdown"));
-    LOG.info("starting: namespaces={}, leaderElection={}, artifact store={}, inference image={}, optimizer image={}",
-        config.namespaces().isEmpty() ? "all" : config.namespaces(), config.leaderElection(),
-        describe(config.artifactStore()), config.inferenceServerImage(), config.optimizerImage());
+    LOG.info("starting: namespaces={}, leaderElection={}, artifact store={}, inference image={}, optimizer image={},"
+        + " traffic figures={}", config.namespaces().isEmpty() ? "all" : config.namespaces(), config.leaderElection(),
+        describe(config.artifactStore()), config.inferenceServerImage(), config.optimizerImage(),
+        describe(config.prometheus()));
     try {
       operator.start();
     } catch (RuntimeException e) {
@@ -80,6 +89,16 @@ public final class Main {
           + ", credentials from Secret " + s3.credentialsSecret() + ")";
     }
     return "PersistentVolumeClaim " + ((OperatorConfig.Pvc) store).claim();
+  }
+
+  /** Where figures come from, for the start-up line; the token file by path only. */
+  static String describe(OperatorConfig.Prometheus p) {
+    if (p == null) {
+      return "off (no MODELSHIP_PROMETHEUS_URL)";
+    }
+    return "from " + p.displayUrl() + " every " + p.interval().toSeconds() + "s over " + p.window().toSeconds() + "s"
+        + (p.bearerTokenFile() == null ? "" : ", bearer token from " + p.bearerTokenFile())
+        + (p.caFile() == null ? "" : ", CA " + p.caFile());
   }
 
   private static HttpServer serveMetrics(int port, PrometheusMeterRegistry registry, Operator operator)

@@ -3,7 +3,10 @@ package dev.modelship.operator;
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.COMPONENT_ARTIFACT_BUILDER;
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.COMPONENT_INFERENCE_SERVER;
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.CONDITION_ARTIFACT_READY;
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.CONDITION_AUTOSCALER_READY;
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.CONDITION_METRICS_AVAILABLE;
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.CONDITION_READY;
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.CONDITION_SLO_MET;
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.LABEL_COMPONENT;
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.LABEL_MODEL_DEPLOYMENT;
 
@@ -11,12 +14,14 @@ import dev.modelship.operator.api.v1alpha1.ArtifactStatus;
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
 import dev.modelship.operator.api.v1alpha1.ModelDeploymentStatus;
 import dev.modelship.operator.api.v1alpha1.ModelshipConstants;
+import dev.modelship.operator.api.v1alpha1.ScalingMetric;
 import dev.modelship.operator.dependents.ArtifactJobDependent;
 import dev.modelship.operator.dependents.AutoscalerDependent;
 import dev.modelship.operator.dependents.DisruptionBudgetDependent;
 import dev.modelship.operator.dependents.InferenceDeploymentDependent;
 import dev.modelship.operator.dependents.InferenceServiceDependent;
 import dev.modelship.operator.dependents.ReconcileInputs;
+import dev.modelship.operator.dependents.ScaledObjectDependent;
 import dev.modelship.operator.dependents.ServiceMonitorDependent;
 import dev.modelship.operator.desired.ArtifactJobBuilder;
 import dev.modelship.operator.status.ArtifactObserver;
@@ -24,6 +29,10 @@ import dev.modelship.operator.status.ArtifactState;
 import dev.modelship.operator.status.Conditions;
 import dev.modelship.operator.status.PreconditionProblem;
 import dev.modelship.operator.status.StatusAggregator;
+import dev.modelship.operator.status.TrafficView;
+import dev.modelship.operator.traffic.PrometheusClient;
+import dev.modelship.operator.traffic.TrafficPoller;
+import dev.modelship.operator.traffic.TrafficReading;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -43,12 +52,18 @@ import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
+import io.javaoperatorsdk.operator.processing.ResourceIDMapper;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.polling.PollingConfigurationBuilder;
+import io.javaoperatorsdk.operator.processing.event.source.polling.PollingEventSource;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -70,6 +85,9 @@ import org.slf4j.LoggerFactory;
         reconcilePrecondition = AutoscalerDependent.AutoscalingRequested.class),
     @Dependent(name = "disruption-budget", type = DisruptionBudgetDependent.class,
         reconcilePrecondition = DisruptionBudgetDependent.MoreThanOneReplica.class),
+    @Dependent(name = "scaled-object", type = ScaledObjectDependent.class,
+        activationCondition = ScaledObjectDependent.CrdInstalled.class,
+        reconcilePrecondition = ScaledObjectDependent.TrafficScalingRequested.class),
     @Dependent(name = "service-monitor", type = ServiceMonitorDependent.class,
         activationCondition = ServiceMonitorDependent.CrdInstalled.class)
 })
@@ -81,10 +99,18 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
   /** How often a missing Secret or claim is looked for again; nothing watches those. */
   static final Duration PRECONDITION_RECHECK = Duration.ofSeconds(30);
 
-  private final OperatorConfig config;
+  /** Metrics-only status changes are written at most this often per ModelDeployment. */
+  static final Duration METRICS_WRITE_INTERVAL = Duration.ofMinutes(1);
 
-  public ModelDeploymentReconciler(OperatorConfig config) {
+  private final OperatorConfig config;
+  private final MeterRegistry registry;
+  /** Asks JOSDK's own CRD look-up (one cache per CRD, shared with the dependent's activation) for status. */
+  private final ScaledObjectDependent.CrdInstalled kedaCrd = new ScaledObjectDependent.CrdInstalled();
+  private final ScaledObjectDependent scaledObjectType = new ScaledObjectDependent();
+
+  public ModelDeploymentReconciler(OperatorConfig config, MeterRegistry registry) {
     this.config = config;
+    this.registry = registry;
   }
 
   @Override
@@ -100,7 +126,20 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
         })
         .withNamespacesInheritedFromController()
         .build();
-    return List.of(new InformerEventSource<>(pods, context));
+    List<EventSource<?, ModelDeployment>> sources = new ArrayList<>();
+    sources.add(new InformerEventSource<>(pods, context));
+    if (config.prometheus() != null) {
+      // One poll of Prometheus for all ModelDeployments per interval; a ModelDeployment is
+      // reconciled when its reading changes.
+      var poller = new TrafficPoller(config.prometheus(), new PrometheusClient(config.prometheus()),
+          () -> context.getPrimaryCache().list().toList(), Clock.systemUTC(), registry);
+      sources.add(new PollingEventSource<>(TrafficReading.class,
+          new PollingConfigurationBuilder<TrafficReading, String>(poller, config.prometheus().interval())
+              .withName("traffic")
+              .withResourceIDMapper(ResourceIDMapper.singleResourceResourceIDMapper())
+              .build()));
+    }
+    return sources;
   }
 
   @Override
@@ -117,18 +156,31 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     }
     ArtifactState artifact = ArtifactObserver.observe(key, jobName, job, pods(context, COMPONENT_ARTIFACT_BUILDER),
         previous, problem);
-    new ReconcileInputs(config, key, jobName, artifact, problem).putInto(context);
+    var autoscaling = md.getSpec().autoscaling;
+    boolean kedaInstalled = autoscaling != null
+        && (autoscaling.metric == ScalingMetric.RPS || autoscaling.metric == ScalingMetric.CONCURRENCY)
+        && kedaCrd.isMet(scaledObjectType, md, context);
+    new ReconcileInputs(config, key, jobName, artifact, problem, kedaInstalled).putInto(context);
   }
 
   @Override
   public UpdateControl<ModelDeployment> reconcile(ModelDeployment md, Context<ModelDeployment> context) {
     ReconcileInputs in = ReconcileInputs.of(context);
     Deployment deployment = context.getSecondaryResource(Deployment.class).orElse(null);
+    TrafficReading reading = config.prometheus() == null ? null
+        : context.getSecondaryResource(TrafficReading.class).orElse(null);
+    Instant now = Instant.now();
     ModelDeploymentStatus next = StatusAggregator.aggregate(md, in.artifact(), deployment,
-        pods(context, COMPONENT_INFERENCE_SERVER), Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+        pods(context, COMPONENT_INFERENCE_SERVER), new TrafficView(config.prometheus(), reading, in.kedaInstalled()),
+        now.truncatedTo(ChronoUnit.SECONDS).toString());
 
     ModelDeploymentStatus previous = md.getStatus();
-    recordFailures(md, previous, next, context.getClient());
+    Duration figuresWait = previous == null ? Duration.ZERO : figuresWait(previous, next, now);
+    if (!figuresWait.isZero()) {
+      // Only the figures changed, and they were written less than a minute ago: write them later.
+      return UpdateControl.<ModelDeployment>noUpdate().rescheduleAfter(figuresWait);
+    }
+    recordTransitions(md, previous, next, context.getClient());
 
     UpdateControl<ModelDeployment> control;
     if (previous != null && StatusAggregator.same(previous, next)) {
@@ -193,6 +245,19 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     status.conditions = Conditions.put(status.conditions, failed, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
     md.setStatus(status);
     return ErrorStatusUpdateControl.patchStatus(md);
+  }
+
+  /**
+   * How long a status change must wait: zero, unless it changes the figures alone and the figures
+   * shown were read less than {@link #METRICS_WRITE_INTERVAL} ago.
+   */
+  static Duration figuresWait(ModelDeploymentStatus previous, ModelDeploymentStatus next, Instant now) {
+    if (previous.metrics == null || previous.metrics.observedAt == null
+        || !StatusAggregator.onlyMetricsDiffer(previous, next)) {
+      return Duration.ZERO;
+    }
+    Duration since = Duration.between(Instant.parse(previous.metrics.observedAt), now);
+    return since.compareTo(METRICS_WRITE_INTERVAL) >= 0 ? Duration.ZERO : METRICS_WRITE_INTERVAL.minus(since);
   }
 
   /** Whether a 409 Conflict from the API server is behind the failure (dependents wrap it). */
@@ -261,22 +326,35 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
     return null;
   }
 
-  /** A Warning Event when a condition turns to a failure, once per new reason, so users see it in kubectl describe. */
-  private static void recordFailures(ModelDeployment md, ModelDeploymentStatus previous, ModelDeploymentStatus next,
+  /**
+   * Events on transitions only, so users see them in kubectl describe: a Warning when a condition
+   * turns to a failure (once per new reason), and a Normal Event when figures become available
+   * again or the objectives are met again after a miss.
+   */
+  private static void recordTransitions(ModelDeployment md, ModelDeploymentStatus previous, ModelDeploymentStatus next,
       KubernetesClient client) {
-    for (String type : List.of(CONDITION_ARTIFACT_READY, CONDITION_READY)) {
+    for (String type : List.of(CONDITION_ARTIFACT_READY, CONDITION_READY, CONDITION_METRICS_AVAILABLE,
+        CONDITION_SLO_MET, CONDITION_AUTOSCALER_READY)) {
       Condition now = Conditions.find(next.conditions, type);
+      if (now == null) {
+        continue;
+      }
       Condition before = previous == null ? null : Conditions.find(previous.conditions, type);
-      boolean failure = CONDITION_ARTIFACT_READY.equals(type)
-          ? Conditions.FALSE.equals(now.getStatus()) && !"Building".equals(now.getReason())
-          : StatusAggregator.READY_FAILURES.contains(now.getReason());
+      boolean failure = switch (type) {
+        case CONDITION_ARTIFACT_READY -> Conditions.FALSE.equals(now.getStatus()) && !"Building".equals(now.getReason());
+        case CONDITION_READY -> StatusAggregator.READY_FAILURES.contains(now.getReason());
+        default -> Conditions.FALSE.equals(now.getStatus());
+      };
       if (failure && (before == null || !Objects.equals(before.getReason(), now.getReason()))) {
-        emitWarning(md, now.getReason(), now.getMessage(), client);
+        emit(md, "Warning", now.getReason(), now.getMessage(), client);
+      } else if (!CONDITION_ARTIFACT_READY.equals(type) && !CONDITION_READY.equals(type)
+          && Conditions.TRUE.equals(now.getStatus()) && before != null && Conditions.FALSE.equals(before.getStatus())) {
+        emit(md, "Normal", now.getReason(), now.getMessage(), client);
       }
     }
   }
 
-  private static void emitWarning(ModelDeployment md, String reason, String message, KubernetesClient client) {
+  private static void emit(ModelDeployment md, String type, String reason, String message, KubernetesClient client) {
     String time = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
     try {
       client.v1().events().inNamespace(md.getMetadata().getNamespace()).resource(new EventBuilder()
@@ -286,7 +364,7 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
             .withName(md.getMetadata().getName()).withNamespace(md.getMetadata().getNamespace())
             .withUid(md.getMetadata().getUid())
           .endInvolvedObject()
-          .withType("Warning")
+          .withType(type)
           .withReason(reason)
           .withMessage(truncate(message, 1000))
           .withNewSource().withComponent(ModelshipConstants.MANAGED_BY).endSource()

@@ -39,7 +39,7 @@ public final class ModelshipOperator {
             false));
       }
     });
-    operator.register(new ModelDeploymentReconciler(config), c -> {
+    operator.register(new ModelDeploymentReconciler(config, registry), c -> {
       if (!config.namespaces().isEmpty()) {
         c.settingNamespaces(config.namespaces());
       }

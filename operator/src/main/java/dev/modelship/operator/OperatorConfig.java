@@ -2,6 +2,8 @@ package dev.modelship.operator;
 
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
@@ -24,6 +26,10 @@ import java.util.stream.Collectors;
  * @param leaseNamespace namespace of the leader-election Lease; null means the client's namespace
  * @param metricsPort port of the Prometheus /metrics endpoint; 0 turns it off
  * @param shutdownGrace how long shutdown waits for running reconciles
+ * @param logFormat {@code text} or {@code json}: the operator's log lines (logback.xml reads the same
+ *     variable) and the serving pods'
+ * @param prometheus where traffic figures are read from; null when no URL is set (status then has
+ *     no figures, and rps or concurrency autoscaling cannot be set up)
  */
 public record OperatorConfig(
     Set<String> namespaces,
@@ -36,7 +42,9 @@ public record OperatorConfig(
     boolean leaderElection,
     String leaseNamespace,
     int metricsPort,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    String logFormat,
+    Prometheus prometheus) {
 
   public static final String DEFAULT_VERSION = "0.1.0";
 
@@ -48,6 +56,29 @@ public record OperatorConfig(
 
     public static final BuildResources DEFAULT = new BuildResources(new Quantity("1"), new Quantity("1Gi"),
         new Quantity("4Gi"));
+  }
+
+  /**
+   * The Prometheus the operator queries for every ModelDeployment's traffic.
+   *
+   * @param url base URL of the Prometheus HTTP API (the part before {@code /api/v1/query})
+   * @param interval time between two polls; each poll is a few grouped queries for all
+   *     ModelDeployments at once
+   * @param window range of the {@code rate()} the figures are computed over
+   * @param timeout longest a poll may take, shorter than the interval
+   * @param bearerTokenFile a token sent as {@code Authorization: Bearer}, re-read at each poll
+   *     (projected tokens rotate); null for none
+   * @param caFile PEM certificates that sign an https URL's server certificate; null for the
+   *     JVM's own trust store
+   */
+  public record Prometheus(URI url, Duration interval, Duration window, Duration timeout, Path bearerTokenFile,
+      Path caFile) {
+
+    /** The URL without user information, for logs, events and status. */
+    public String displayUrl() {
+      return url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort())
+          + (url.getRawPath() == null ? "" : url.getRawPath());
+    }
   }
 
   /** Where artifacts are kept, each under {@code <digest hex>/}. */
@@ -97,7 +128,9 @@ public record OperatorConfig(
         Boolean.parseBoolean(env.getOrDefault("MODELSHIP_LEADER_ELECTION", "true")),
         env.get("MODELSHIP_LEADER_ELECTION_NAMESPACE"),
         Integer.parseInt(env.getOrDefault("MODELSHIP_METRICS_PORT", "8080")),
-        Duration.ofSeconds(Long.parseLong(env.getOrDefault("MODELSHIP_SHUTDOWN_GRACE_SECONDS", "30"))));
+        Duration.ofSeconds(Long.parseLong(env.getOrDefault("MODELSHIP_SHUTDOWN_GRACE_SECONDS", "30"))),
+        logFormat(env),
+        prometheus(env));
   }
 
   /** The defaults alone, as the tests and a bare local run see them. */
@@ -127,16 +160,7 @@ public record OperatorConfig(
     }
     String endpoint = blankToEmpty(env.get("MODELSHIP_ARTIFACT_S3_ENDPOINT"));
     if (!endpoint.isEmpty()) {
-      URI u;
-      try {
-        u = URI.create(endpoint);
-      } catch (IllegalArgumentException e) {
-        u = null;
-      }
-      if (u == null || u.getHost() == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme()))) {
-        throw new IllegalArgumentException("MODELSHIP_ARTIFACT_S3_ENDPOINT must be an http(s):// URL, not '"
-            + endpoint + "'");
-      }
+      httpUrl("MODELSHIP_ARTIFACT_S3_ENDPOINT", endpoint);
     }
     String region = blankToEmpty(env.get("MODELSHIP_ARTIFACT_S3_REGION"));
     String secret = blankToEmpty(env.get("MODELSHIP_ARTIFACT_S3_SECRET"));
@@ -147,6 +171,74 @@ public record OperatorConfig(
     }
     return new S3(bucket, prefix, endpoint.isEmpty() ? null : endpoint, region.isEmpty() ? "us-east-1" : region,
         secret);
+  }
+
+  /** Exactly text or json: logback.xml takes any value but json as text, so a typo must stop here. */
+  private static String logFormat(Map<String, String> env) {
+    String value = env.getOrDefault("MODELSHIP_LOG_FORMAT", "text");
+    if (!value.equals("text") && !value.equals("json")) {
+      throw new IllegalArgumentException("MODELSHIP_LOG_FORMAT must be text or json, not '" + value + "'");
+    }
+    return value;
+  }
+
+  private static Prometheus prometheus(Map<String, String> env) {
+    String url = blankToEmpty(env.get("MODELSHIP_PROMETHEUS_URL"));
+    if (url.isEmpty()) {
+      return null;
+    }
+    URI u = httpUrl("MODELSHIP_PROMETHEUS_URL", url);
+    Duration interval = seconds(env, "MODELSHIP_PROMETHEUS_INTERVAL_SECONDS", 30);
+    Duration window = seconds(env, "MODELSHIP_PROMETHEUS_WINDOW_SECONDS", 120);
+    Duration timeout = seconds(env, "MODELSHIP_PROMETHEUS_TIMEOUT_SECONDS", Math.min(10, interval.toSeconds()));
+    if (timeout.compareTo(interval) > 0) {
+      throw new IllegalArgumentException("MODELSHIP_PROMETHEUS_TIMEOUT_SECONDS (" + timeout.toSeconds()
+          + ") must not be longer than MODELSHIP_PROMETHEUS_INTERVAL_SECONDS (" + interval.toSeconds() + ")");
+    }
+    return new Prometheus(u, interval, window, timeout,
+        readableFile(env, "MODELSHIP_PROMETHEUS_BEARER_TOKEN_FILE"), readableFile(env, "MODELSHIP_PROMETHEUS_CA_FILE"));
+  }
+
+  private static URI httpUrl(String name, String value) {
+    URI u;
+    try {
+      u = URI.create(value);
+    } catch (IllegalArgumentException e) {
+      u = null;
+    }
+    if (u == null || u.getHost() == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme()))) {
+      throw new IllegalArgumentException(name + " must be an http(s):// URL, not '" + value + "'");
+    }
+    return u;
+  }
+
+  private static Duration seconds(Map<String, String> env, String name, long fallback) {
+    String value = blankToEmpty(env.get(name));
+    if (value.isEmpty()) {
+      return Duration.ofSeconds(fallback);
+    }
+    try {
+      long s = Long.parseLong(value);
+      if (s < 1) {
+        throw new NumberFormatException();
+      }
+      return Duration.ofSeconds(s);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " must be a whole number of seconds, at least 1, not '" + value + "'");
+    }
+  }
+
+  /** A file named by a setting, checked at start so that a wrong mount fails now, not at every poll. */
+  private static Path readableFile(Map<String, String> env, String name) {
+    String value = blankToEmpty(env.get(name));
+    if (value.isEmpty()) {
+      return null;
+    }
+    Path p = Path.of(value);
+    if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+      throw new IllegalArgumentException(name + " names '" + value + "', which is not a readable file");
+    }
+    return p;
   }
 
   /** A Kubernetes quantity ("500m", "2Gi"), checked at start rather than by the API server at each build. */

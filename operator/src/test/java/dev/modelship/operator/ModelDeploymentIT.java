@@ -8,21 +8,13 @@ import dev.modelship.operator.api.v1alpha1.ModelDeployment;
 import dev.modelship.operator.contract.OptimizerRuns.Run;
 import dev.modelship.operator.contract.OptimizerRuns;
 import io.fabric8.kubeapitest.KubeAPIServer;
-import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
-import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
-import io.fabric8.kubernetes.api.model.batch.v1.JobStatusBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -38,8 +30,6 @@ import java.io.FileInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -74,32 +64,20 @@ class ModelDeploymentIT {
   static Operator operator;
   static final OperatorConfig CONFIG = new OperatorConfig(java.util.Set.of(),
       "ghcr.io/modelship/inference-server:test", "ghcr.io/modelship/optimizer:test", new OperatorConfig.Pvc("modelship-artifacts"),
-      2, Duration.ofHours(1), OperatorConfig.BuildResources.DEFAULT, false, null, 0, Duration.ofSeconds(5));
+      2, Duration.ofHours(1), OperatorConfig.BuildResources.DEFAULT, false, null, 0, Duration.ofSeconds(5), "text", null);
 
   /** The same operator with an S3-compatible bucket as its artifact store. */
   static final OperatorConfig S3_CONFIG = new OperatorConfig(CONFIG.namespaces(), CONFIG.inferenceServerImage(),
       CONFIG.optimizerImage(), new OperatorConfig.S3("ml-artifacts", "prod", "http://minio.storage:9000", "eu-west-1",
           "artifact-store"),
       CONFIG.artifactJobBackoffLimit(), CONFIG.artifactJobDeadline(), CONFIG.artifactJobResources(), false, null, 0,
-      CONFIG.shutdownGrace());
+      CONFIG.shutdownGrace(), "text", null);
 
   String ns;
 
   @BeforeAll
   static void startApiServerAndOperator() throws Exception {
-    // Offline: the binaries must already be there; a missing binary fails the test instead of
-    // trying a download this machine cannot make.
-    apiServer = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
-        .withApiServerVersion(K8S_VERSION)
-        .withOfflineMode(true)
-        .withUpdateKubeConfig(false)
-        .build());
-    try {
-      apiServer.start();
-    } catch (RuntimeException e) {
-      throw new IllegalStateException("kube-apiserver/etcd " + K8S_VERSION + " are needed in "
-          + "${KUBE_API_TEST_DIR:-~/.kubeapitest}/k8s/" + K8S_VERSION + "-linux-amd64/: run e2e/cluster/build.sh", e);
-    }
+    apiServer = ClusterStandIn.startApiServer();
     client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(apiServer.getKubeConfigYaml())).build();
     operatorClient = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(apiServer.getKubeConfigYaml()))
         .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("count-writes", new Interceptor() {
@@ -112,11 +90,8 @@ class ModelDeploymentIT {
         }))
         .build();
     try (var crd = new FileInputStream("target/classes/META-INF/fabric8/modeldeployments.modelship.dev-v1.yml")) {
-      client.load(crd).serverSideApply();
+      ClusterStandIn.applyCrd(client, crd);
     }
-    await().atMost(WAIT).until(() -> client.apiextensions().v1().customResourceDefinitions()
-        .withName("modeldeployments.modelship.dev").get().getStatus().getConditions().stream()
-        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
     operator = startOperator();
   }
 
@@ -165,12 +140,7 @@ class ModelDeploymentIT {
   @BeforeEach
   void namespaceWithArtifactStore() {
     ns = "it-" + UUID.randomUUID().toString().substring(0, 8);
-    client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
-    client.persistentVolumeClaims().inNamespace(ns).resource(new PersistentVolumeClaimBuilder()
-        .withNewMetadata().withName("modelship-artifacts").endMetadata()
-        .withNewSpec().withAccessModes("ReadWriteMany")
-          .withNewResources().addToRequests("storage", new Quantity("1Gi")).endResources()
-        .endSpec().build()).create();
+    ClusterStandIn.namespaceWithArtifactClaim(client, ns);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -503,6 +473,14 @@ class ModelDeploymentIT {
         spec: {model: {uri: "s3://b/k"}, autoscaling: {minReplicas: 5, maxReplicas: 2}}
         """, "autoscaling.minReplicas must be less than or equal to autoscaling.maxReplicas");
     assertRejected("""
+        metadata: {name: rps}
+        spec: {model: {uri: "s3://b/k"}, autoscaling: {maxReplicas: 4, metric: rps}}
+        """, "autoscaling.target is required for metric rps");
+    assertRejected("""
+        metadata: {name: cpu}
+        spec: {model: {uri: "s3://b/k"}, autoscaling: {maxReplicas: 4, target: 250}}
+        """, "autoscaling.target for metric cpu is a utilization in percent of the CPU request, at most 100");
+    assertRejected("""
         metadata: {name: pass}
         spec: {model: {uri: "s3://b/k"}, optimization: {passes: [{name: make-it-faster}]}}
         """, "Unsupported value: \"make-it-faster\"");
@@ -638,10 +616,6 @@ class ModelDeploymentIT {
     return d == null ? null : d.getSpec().getTemplate().getMetadata().getAnnotations().get("modelship.dev/artifact-digest");
   }
 
-  static String now() {
-    return Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
-  }
-
   /** The artifact's manifest.json as the optimizer wrote it, read without the contract's classes. */
   static com.fasterxml.jackson.databind.JsonNode manifest(Run build) {
     try {
@@ -662,64 +636,14 @@ class ModelDeploymentIT {
 
   /** What the Job controller and the kubelet write when the optimizer exits 0 with its summary. */
   void completeJob(Job job, Run build) {
-    assertThat(build.exitCode()).as(build.stdout()).isZero();
-    terminatedPod(job, 0, build.terminationMessage(), "Completed");
-    String t = now();
-    job = client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get();
-    job.setStatus(new JobStatusBuilder()
-        .withStartTime(t).withCompletionTime(t).withSucceeded(1).withReady(0).withTerminating(0)
-        .withNewUncountedTerminatedPods().endUncountedTerminatedPods()
-        .withConditions(
-            new JobConditionBuilder().withType("SuccessCriteriaMet").withStatus("True").withReason("CompletionsReached")
-                .withMessage("Reached expected number of succeeded pods").withLastProbeTime(t).withLastTransitionTime(t).build(),
-            new JobConditionBuilder().withType("Complete").withStatus("True").withReason("CompletionsReached")
-                .withMessage("Reached expected number of succeeded pods").withLastProbeTime(t).withLastTransitionTime(t).build())
-        .build());
-    client.batch().v1().jobs().inNamespace(ns).resource(job).updateStatus();
+    ClusterStandIn.completeJob(client, ns, job, build);
   }
 
-  /** What the Job controller and the kubelet write when the optimizer fails deterministically: its pod failure policy fails the Job at once. */
+  /** What the Job controller and the kubelet write when the optimizer fails deterministically. */
   void failJob(Job job, Run build) {
-    Pod pod = terminatedPod(job, build.exitCode(), build.terminationMessage(), "Error");
-    String t = now();
-    String message = "Container optimizer for pod " + ns + "/" + pod.getMetadata().getName() + " failed with exit code "
-        + build.exitCode() + " matching FailJob rule at index 0";
-    job = client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get();
-    job.setStatus(new JobStatusBuilder()
-        .withStartTime(t).withFailed(1).withReady(0).withTerminating(0)
-        .withNewUncountedTerminatedPods().endUncountedTerminatedPods()
-        .withConditions(
-            new JobConditionBuilder().withType("FailureTarget").withStatus("True").withReason("PodFailurePolicy")
-                .withMessage(message).withLastProbeTime(t).withLastTransitionTime(t).build(),
-            new JobConditionBuilder().withType("Failed").withStatus("True").withReason("PodFailurePolicy")
-                .withMessage(message).withLastProbeTime(t).withLastTransitionTime(t).build())
-        .build());
-    client.batch().v1().jobs().inNamespace(ns).resource(job).updateStatus();
+    ClusterStandIn.failJob(client, ns, job, build);
   }
 
-  /** A pod of the Job as the Job controller creates it, with the terminated state the kubelet reports. */
-  Pod terminatedPod(Job job, int exitCode, String message, String reason) {
-    var template = job.getSpec().getTemplate();
-    Pod pod = client.pods().inNamespace(ns).resource(new PodBuilder()
-        .withNewMetadata()
-          .withName(job.getMetadata().getName() + "-" + UUID.randomUUID().toString().substring(0, 5))
-          .withLabels(template.getMetadata().getLabels())
-        .endMetadata()
-        .withSpec(template.getSpec())
-        .build()).create();
-    String t = now();
-    pod.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder()
-        .withPhase(exitCode == 0 ? "Succeeded" : "Failed")
-        .addNewContainerStatus()
-          .withName("optimizer").withImage(template.getSpec().getContainers().get(0).getImage()).withImageID("")
-          .withReady(false).withRestartCount(0)
-          .withNewState().withNewTerminated()
-            .withExitCode(exitCode).withReason(reason).withMessage(message).withStartedAt(t).withFinishedAt(t)
-          .endTerminated().endState()
-        .endContainerStatus()
-        .build());
-    return client.pods().inNamespace(ns).resource(pod).updateStatus();
-  }
 
   void setDeploymentStatusWhenPresent(String name, String digest, int replicas) {
     await().atMost(WAIT).until(() -> digest.equals(deploymentDigest(name)));
@@ -728,13 +652,7 @@ class ModelDeploymentIT {
 
   /** What the deployment controller writes once it has rolled out the current template. */
   void setDeploymentStatus(String name, int replicas, int updated, int available) {
-    Deployment d = client.apps().deployments().inNamespace(ns).withName(name).get();
-    d.setStatus(new DeploymentStatusBuilder()
-        .withObservedGeneration(d.getMetadata().getGeneration())
-        .withReplicas(replicas).withUpdatedReplicas(updated).withReadyReplicas(available)
-        .withAvailableReplicas(available).withUnavailableReplicas(replicas - available)
-        .build());
-    client.apps().deployments().inNamespace(ns).resource(d).updateStatus();
+    ClusterStandIn.setDeploymentStatus(client, ns, name, replicas, updated, available);
   }
 
   List<GenericKubernetesResource> serviceMonitorsIfInstalled() {

@@ -26,6 +26,47 @@ class OperatorConfigTest {
     assertThat(c.leaseNamespace()).isNull();
     assertThat(c.metricsPort()).isEqualTo(8080);
     assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.prometheus()).as("no URL: no figures").isNull();
+  }
+
+  @Test
+  void prometheusSettingsHaveTheDocumentedDefaultsAndAreRead() throws Exception {
+    OperatorConfig.Prometheus p = OperatorConfig.fromEnvironment(
+        Map.of("MODELSHIP_PROMETHEUS_URL", "http://prometheus.monitoring:9090")).prometheus();
+    assertThat(p.url()).hasToString("http://prometheus.monitoring:9090");
+    assertThat(p.interval()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(p.window()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(p.timeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(p.bearerTokenFile()).isNull();
+    assertThat(p.caFile()).isNull();
+
+    java.nio.file.Path token = java.nio.file.Files.createTempFile("token", "");
+    p = OperatorConfig.fromEnvironment(Map.of(
+        "MODELSHIP_PROMETHEUS_URL", "https://user:secret@thanos.example/prometheus",
+        "MODELSHIP_PROMETHEUS_INTERVAL_SECONDS", "5",
+        "MODELSHIP_PROMETHEUS_WINDOW_SECONDS", "60",
+        "MODELSHIP_PROMETHEUS_BEARER_TOKEN_FILE", token.toString())).prometheus();
+    assertThat(p.interval()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(p.window()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(p.timeout()).as("never longer than the interval").isEqualTo(Duration.ofSeconds(5));
+    assertThat(p.bearerTokenFile()).isEqualTo(token);
+    // Shown in logs, events and status: without the user information.
+    assertThat(p.displayUrl()).isEqualTo("https://thanos.example/prometheus");
+  }
+
+  @Test
+  void invalidPrometheusSettingsAreRefusedAtStartNamingTheVariable() {
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("MODELSHIP_PROMETHEUS_URL", "prometheus:9090")))
+        .hasMessageContaining("MODELSHIP_PROMETHEUS_URL must be an http(s):// URL");
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("MODELSHIP_PROMETHEUS_URL", "http://p:9090",
+        "MODELSHIP_PROMETHEUS_INTERVAL_SECONDS", "0")))
+        .hasMessageContaining("MODELSHIP_PROMETHEUS_INTERVAL_SECONDS must be a whole number of seconds");
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("MODELSHIP_PROMETHEUS_URL", "http://p:9090",
+        "MODELSHIP_PROMETHEUS_INTERVAL_SECONDS", "10", "MODELSHIP_PROMETHEUS_TIMEOUT_SECONDS", "20")))
+        .hasMessageContaining("must not be longer than MODELSHIP_PROMETHEUS_INTERVAL_SECONDS");
+    assertThatThrownBy(() -> OperatorConfig.fromEnvironment(Map.of("MODELSHIP_PROMETHEUS_URL", "http://p:9090",
+        "MODELSHIP_PROMETHEUS_CA_FILE", "/nonexistent/ca.pem")))
+        .hasMessageContaining("MODELSHIP_PROMETHEUS_CA_FILE names '/nonexistent/ca.pem', which is not a readable file");
   }
 
   @Test

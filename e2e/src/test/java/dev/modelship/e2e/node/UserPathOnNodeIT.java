@@ -24,8 +24,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import dev.modelship.artifact.Manifest;
 import dev.modelship.e2e.cluster.ControlPlaneBinaries;
 import dev.modelship.e2e.cluster.LocalControlPlane;
+import dev.modelship.operator.OperatorConfig;
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
 import dev.modelship.operator.contract.OptimizerRuns;
+import dev.modelship.operator.traffic.PrometheusClient;
+import dev.modelship.operator.traffic.PrometheusProcess;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -43,8 +46,10 @@ import org.junit.jupiter.api.TestMethodOrder;
  * A user's whole path on a real node (e2e/cluster/up.sh --node: kubelet, containerd, runc,
  * kube-proxy, CoreDNS), with the chart and the images scripts/images.sh builds: nothing here
  * plays the kubelet. helm install; ModelDeployments whose models sit on a claim in the cluster;
- * the artifact Job's pod runs the real optimizer and serving pods become Ready; Triton's own
- * clients through the Service; a rollout under load with no failed request; a failing gate that
+ * the artifact Job's pod runs the real optimizer and serving pods become Ready; a real Prometheus
+ * (a host process on the node's bridge, scraping the pods with the README's scrape config) whose
+ * figures the operator's pod writes into status under a paced load; Triton's own clients through
+ * the Service; a rollout under load with no failed request; a failing gate that
  * keeps the previous artifact serving; pods that cannot start, and why; delete and uninstall.
  *
  * <p>Expected values come from outside the cluster: the digest from the optimizer jar run in
@@ -61,8 +66,13 @@ class UserPathOnNodeIT {
   static final Duration READY = Duration.ofMinutes(3);
   static final Path IMAGE_VALUES = CLUSTER_DIR.resolveSibling("image-values.yaml");
 
+  /** Prometheus on the node's bridge address, where the operator's pod reaches it, as a host process. */
+  static final String PROMETHEUS_HOST = "10.244.0.1";
+  static final int PROMETHEUS_PORT = 9091;
+
   static LocalControlPlane cluster;
   static KubernetesClient kube;
+  static PrometheusProcess prometheus;
   static Map<String, String> images;
   static Path helm;
 
@@ -70,6 +80,11 @@ class UserPathOnNodeIT {
   static void upWithImages() throws Exception {
     cluster = LocalControlPlane.start(CLUSTER_DIR, "--node");
     kube = cluster.newClient();
+    // The README's scrape config, with the node's kubeconfig since this Prometheus runs outside the cluster.
+    String scrape = Files.readString(REPO.resolve("examples/monitoring/prometheus-scrape.yaml"))
+        .replace("    - role: pod\n", "    - role: pod\n      kubeconfig_file: " + cluster.kubeconfig() + "\n");
+    prometheus = PrometheusProcess.startWithKubernetesDiscovery("global: {scrape_interval: 2s}\nscrape_configs:\n" + scrape,
+        PROMETHEUS_HOST, PROMETHEUS_PORT);
     helm = ControlPlaneBinaries.directory().resolve("helm");
     // The user's own step: build the three images, push them to the node's registry, and keep
     // the chart values that name them.
@@ -85,7 +100,10 @@ class UserPathOnNodeIT {
   }
 
   @AfterAll
-  static void down() {
+  static void down() throws Exception {
+    if (prometheus != null) {
+      prometheus.close();
+    }
     if (kube != null) {
       kube.close();
     }
@@ -104,7 +122,11 @@ class UserPathOnNodeIT {
         "--kubeconfig", cluster.kubeconfig().toString(), "--namespace", SYSTEM_NS, "--create-namespace",
         "--values", IMAGE_VALUES.toString(),
         // The node has this machine's 2 CPUs: builds ask for half of one, beside the serving pods.
-        "--set", "artifactJob.resources.requests.cpu=500m", "--wait", "--timeout", "3m"));
+        "--set", "artifactJob.resources.requests.cpu=500m",
+        // Traffic figures from the Prometheus on the bridge, polled often for the test's sake.
+        "--set", "prometheus.url=" + prometheusUrl(), "--set", "prometheus.intervalSeconds=5",
+        "--set", "prometheus.windowSeconds=30", "--set", "prometheus.timeoutSeconds=5",
+        "--wait", "--timeout", "3m"));
     String operator = images.get("operator");
     List<Pod> pods = kube.pods().inNamespace(SYSTEM_NS).list().getItems();
     assertThat(pods).singleElement().satisfies(p -> {
@@ -182,13 +204,59 @@ class UserPathOnNodeIT {
 
   @Test
   @Order(3)
+  void trafficFiguresReadFromPrometheusReachStatus() throws Exception {
+    // Prometheus found the serving pods through the API server and labelled them by namespace.
+    OperatorConfig.Prometheus settings = OperatorConfig.fromEnvironment(Map.of(
+        "MODELSHIP_PROMETHEUS_URL", prometheusUrl())).prometheus();
+    await(Duration.ofMinutes(1)).untilAsserted(() -> assertThat(new PrometheusClient(settings)
+        .query(List.of("count by (namespace, model) (modelship_model_info)")).get(0))
+        .extracting(s -> s.labels().get("namespace") + "/" + s.labels().get("model"))
+        .contains(NS + "/digits", NS + "/softprob"));
+
+    // A paced load, so the rate status must show is known from the test's own clock.
+    int perSecond = 20;
+    String url = "http://" + clusterIp("digits") + ":8080/v2/models/digits/infer";
+    byte[] body = Files.readAllBytes(Path.of(OptimizerRuns.exampleModel("digits_mlp.request.json")));
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    HttpRequest request = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+    AtomicLong answered = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    var load = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    long start = System.nanoTime();
+    load.scheduleAtFixedRate(() -> http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+        .whenComplete((r, e) -> (e == null && r.statusCode() == 200 ? answered : failed).incrementAndGet()),
+        0, 1000 / perSecond, TimeUnit.MILLISECONDS);
+    try {
+      // Metrics alone are written at most once a minute: the figures of the idle pod come first.
+      ModelDeployment md = await(Duration.ofMinutes(3)).until(() -> md("digits"), m -> m.getStatus().metrics != null
+          && m.getStatus().metrics.requestsPerSecond != null
+          && Math.abs(m.getStatus().metrics.requestsPerSecond - perSecond) <= 0.25 * perSecond);
+      System.out.printf("[traffic] status showed %s requests/s (load %d/s) %.0f s after the load began%n",
+          md.getStatus().metrics.requestsPerSecond, perSecond, (System.nanoTime() - start) / 1e9);
+      assertThat(condition(md, "MetricsAvailable")).hasValueSatisfying(c -> {
+        assertThat(c.getStatus()).isEqualTo("True");
+        assertThat(c.getMessage()).contains("read from Prometheus at " + prometheusUrl() + " every 5s");
+      });
+      assertThat(md.getStatus().metrics.latencyP50Seconds).isPositive()
+          .isLessThanOrEqualTo(md.getStatus().metrics.latencyP99Seconds);
+      assertThat(md.getStatus().metrics.errorRatio).isZero();
+      assertThat(condition(md, "Ready")).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+    } finally {
+      load.shutdownNow();
+    }
+    assertThat(failed.get()).as("failed requests of %d", answered.get()).isZero();
+  }
+
+  @Test
+  @Order(4)
   void tritonClientsThroughTheServiceAnswerAsOnnxRuntimeInProcess() throws Exception {
     triton("digits", OptimizerRuns.exampleModel("digits_mlp.request.json"));
     triton("softprob", OptimizerRuns.exampleModel("trees/xgb_multi_softprob.inputs.npy"));
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void aChangeOfPassesRollsOutUnderLoadWithoutOneFailedRequest() throws Exception {
     String before = md("digits").getStatus().artifact.digest;
     String url = "http://" + clusterIp("digits") + ":8080/v2/models/digits/infer";
@@ -268,7 +336,7 @@ class UserPathOnNodeIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void aGateThatFailsSaysValidationFailedAndThePreviousArtifactKeepsServing() throws Exception {
     String serving = md("digits").getStatus().artifact.digest;
     kube.resources(ModelDeployment.class).inNamespace(NS).withName("digits").edit(md -> {
@@ -295,7 +363,7 @@ class UserPathOnNodeIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void servingPodsThatCannotStartSayWhyInReady() throws Exception {
     applyYaml("""
         apiVersion: modelship.dev/v1alpha1
@@ -327,7 +395,7 @@ class UserPathOnNodeIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void deletingAModelDeploymentRemovesAllItOwnedAndHelmUninstallRemovesTheOperator() throws Exception {
     for (String name : List.of("digits", "softprob", "too-big", "starved")) {
       kube.resources(ModelDeployment.class).inNamespace(NS).withName(name).delete();
@@ -351,6 +419,10 @@ class UserPathOnNodeIT {
 
   static ConditionFactory await(Duration atMost) {
     return Awaitility.await().atMost(atMost).pollInterval(Duration.ofSeconds(1)).ignoreExceptions();
+  }
+
+  static String prometheusUrl() {
+    return "http://" + PROMETHEUS_HOST + ":" + PROMETHEUS_PORT;
   }
 
   static void applyYaml(String yaml) {

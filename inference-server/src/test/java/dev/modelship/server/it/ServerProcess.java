@@ -45,6 +45,15 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts the server without waiting, for tests of startup itself. */
     public static ServerProcess launch(Path model, Map<String, String> settings) throws IOException {
+        return launch(model, settings, Map.of());
+    }
+
+    /**
+     * Starts the server without waiting, with environment variables of its own (MODELSHIP_LOG_FORMAT,
+     * which has no system property); a null value removes one the test JVM has.
+     */
+    public static ServerProcess launch(Path model, Map<String, String> settings, Map<String, String> environment)
+            throws IOException {
         Path jar = REPO.resolve("inference-server/target/quarkus-app/quarkus-run.jar");
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " is missing; run the package phase first");
@@ -60,7 +69,15 @@ public final class ServerProcess implements AutoCloseable {
         all.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.addAll(List.of("-jar", jar.toString()));
         Path log = Files.createTempFile("modelship-server-", ".log");
-        Process process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        environment.forEach((name, value) -> {
+            if (value == null) {
+                builder.environment().remove(name);
+            } else {
+                builder.environment().put(name, value);
+            }
+        });
+        Process process = builder.start();
         return new ServerProcess(process, log, http, grpc);
     }
 

@@ -1,6 +1,7 @@
 package dev.modelship.operator.dependents;
 
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
+import dev.modelship.operator.api.v1alpha1.ScalingMetric;
 import dev.modelship.operator.desired.AutoscalerBuilder;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
@@ -10,7 +11,7 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernete
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.workflow.Condition;
 
-/** The HorizontalPodAutoscaler; deleted again when spec.autoscaling is removed. */
+/** The HorizontalPodAutoscaler of autoscaling on cpu; deleted again when spec.autoscaling is removed or scales on traffic. */
 @KubernetesDependent(informer = @Informer(labelSelector = Selectors.INFERENCE_SERVER))
 public class AutoscalerDependent extends CRUDKubernetesDependentResource<HorizontalPodAutoscaler, ModelDeployment> {
 
@@ -27,7 +28,8 @@ public class AutoscalerDependent extends CRUDKubernetesDependentResource<Horizon
     @Override
     public boolean isMet(DependentResource<HorizontalPodAutoscaler, ModelDeployment> dependent,
         ModelDeployment primary, Context<ModelDeployment> context) {
-      return primary.getSpec().autoscaling != null;
+      return primary.getSpec().autoscaling != null
+          && (primary.getSpec().autoscaling.metric == null || primary.getSpec().autoscaling.metric == ScalingMetric.CPU);
     }
   }
 }

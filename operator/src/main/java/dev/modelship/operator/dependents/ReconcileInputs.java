@@ -9,9 +9,12 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 /**
  * What every dependent of one reconcile needs beyond the spec, computed once before the workflow
  * runs (in the reconciler's initContext) from the observed Job and pods.
+ *
+ * @param kedaInstalled whether KEDA's ScaledObject CRD is installed; looked up only for
+ *     autoscaling on rps or concurrency, false otherwise
  */
 public record ReconcileInputs(OperatorConfig config, String buildKey, String jobName,
-    ArtifactState artifact, PreconditionProblem preconditionProblem) {
+    ArtifactState artifact, PreconditionProblem preconditionProblem, boolean kedaInstalled) {
 
   public static ReconcileInputs of(Context<ModelDeployment> context) {
     return context.managedWorkflowAndDependentResourceContext().getMandatory(ReconcileInputs.class, ReconcileInputs.class);

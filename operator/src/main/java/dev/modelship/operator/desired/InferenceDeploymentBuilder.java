@@ -102,7 +102,7 @@ public final class InferenceDeploymentBuilder {
                 .withImage(config.inferenceServerImage())
                 .addNewPort().withName("http").withContainerPort(HTTP_PORT).withProtocol("TCP").endPort()
                 .addNewPort().withName("grpc").withContainerPort(GRPC_PORT).withProtocol("TCP").endPort()
-                .withEnv(env(md, digest))
+                .withEnv(env(md, digest, config))
                 .withResources(resources(spec))
                 .withStartupProbe(probe("/v2/health/ready", 2, 90))
                 .withLivenessProbe(probe("/v2/health/live", 10, 3))
@@ -154,11 +154,13 @@ public final class InferenceDeploymentBuilder {
     return spec.replicas == null ? 1 : spec.replicas;
   }
 
-  static List<EnvVar> env(ModelDeployment md, String digest) {
+  static List<EnvVar> env(ModelDeployment md, String digest, OperatorConfig config) {
     ModelDeploymentSpec spec = md.getSpec();
     List<EnvVar> env = new ArrayList<>();
     env.add(var("MODELSHIP_MODEL_PATH", modelPath(digest)));
     env.add(var("MODELSHIP_MODEL_NAME", md.getMetadata().getName()));
+    // The operator's own log format: one setting for every process a log aggregator reads.
+    env.add(var("MODELSHIP_LOG_FORMAT", config.logFormat()));
     int maxBatch = 32;
     String maxDelay = "0ms";
     if (spec.serving != null && spec.serving.batching != null) {

@@ -49,6 +49,16 @@ public final class Conditions {
     return out;
   }
 
+  /** {@link #put}, or the list without a condition of that type when {@code next} is null. */
+  public static List<Condition> putOrRemove(List<Condition> previous, String type, Condition next, String now) {
+    if (next != null) {
+      return put(previous, next, now);
+    }
+    List<Condition> out = new ArrayList<>(previous == null ? List.of() : previous);
+    out.removeIf(c -> type.equals(c.getType()));
+    return out;
+  }
+
   public static Condition find(List<Condition> conditions, String type) {
     if (conditions == null) {
       return null;

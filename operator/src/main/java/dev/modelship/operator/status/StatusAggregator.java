@@ -3,13 +3,21 @@ package dev.modelship.operator.status;
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.ANNOTATION_ARTIFACT_DIGEST;
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.COMPONENT_INFERENCE_SERVER;
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.CONDITION_ARTIFACT_READY;
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.CONDITION_AUTOSCALER_READY;
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.CONDITION_METRICS_AVAILABLE;
 import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.CONDITION_READY;
+import static dev.modelship.operator.api.v1alpha1.ModelshipConstants.CONDITION_SLO_MET;
 
+import dev.modelship.operator.OperatorConfig;
+import dev.modelship.operator.api.v1alpha1.Autoscaling;
 import dev.modelship.operator.api.v1alpha1.ModelDeployment;
 import dev.modelship.operator.api.v1alpha1.ModelDeploymentStatus;
+import dev.modelship.operator.api.v1alpha1.ScalingMetric;
+import dev.modelship.operator.api.v1alpha1.Slo;
 import dev.modelship.operator.desired.InferenceDeploymentBuilder;
 import dev.modelship.operator.desired.InferenceServiceBuilder;
 import dev.modelship.operator.desired.ModelLabels;
+import dev.modelship.operator.traffic.TrafficReading;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -34,10 +42,11 @@ public final class StatusAggregator {
   /**
    * @param deployment the serving Deployment as observed, or null
    * @param servingPods the inference-server pods of this ModelDeployment
+   * @param traffic the traffic reading and what autoscaling depends on
    * @param now RFC 3339 time for conditions whose status changes
    */
   public static ModelDeploymentStatus aggregate(ModelDeployment md, ArtifactState artifact,
-      Deployment deployment, List<Pod> servingPods, String now) {
+      Deployment deployment, List<Pod> servingPods, TrafficView traffic, String now) {
     ModelDeploymentStatus previous = md.getStatus() == null ? new ModelDeploymentStatus() : md.getStatus();
     long generation = md.getMetadata().getGeneration() == null ? 0 : md.getMetadata().getGeneration();
 
@@ -46,7 +55,9 @@ public final class StatusAggregator {
     s.url = InferenceServiceBuilder.url(md);
     s.selector = ModelLabels.selectorString(md, COMPONENT_INFERENCE_SERVER);
     s.artifact = artifact.serving();
-    s.metrics = previous.metrics;
+    TrafficReading reading = traffic.prometheus() == null ? null : traffic.reading();
+    s.metrics = reading != null && reading.availability() == TrafficReading.Availability.READ
+        ? reading.figures() : previous.metrics;
     s.replicas = deployment == null || deployment.getStatus() == null ? 0 : zeroIfNull(deployment.getStatus().getReplicas());
     s.readyReplicas = deployment == null || deployment.getStatus() == null ? 0
         : zeroIfNull(deployment.getStatus().getAvailableReplicas());
@@ -56,8 +67,98 @@ public final class StatusAggregator {
     Condition ready = ready(md, artifact, deployment, servingPods, generation);
 
     List<Condition> conditions = Conditions.put(previous.conditions, artifactReady, now);
-    s.conditions = Conditions.put(conditions, ready, now);
+    conditions = Conditions.put(conditions, ready, now);
+    Condition metricsAvailable = traffic.prometheus() == null ? null
+        : metricsAvailable(traffic.prometheus(), reading, s.readyReplicas, generation);
+    conditions = Conditions.putOrRemove(conditions, CONDITION_METRICS_AVAILABLE, metricsAvailable, now);
+    conditions = Conditions.putOrRemove(conditions, CONDITION_SLO_MET,
+        sloMet(md, traffic.prometheus(), metricsAvailable, reading, generation), now);
+    conditions = Conditions.putOrRemove(conditions, CONDITION_AUTOSCALER_READY,
+        autoscalerReady(md, traffic, generation), now);
+    s.conditions = conditions;
     return s;
+  }
+
+  /** Whether figures are being read; never part of Ready: a Prometheus outage does not stop serving. */
+  static Condition metricsAvailable(OperatorConfig.Prometheus prometheus, TrafficReading reading, int readyReplicas,
+      long generation) {
+    if (readyReplicas == 0) {
+      return Conditions.of(CONDITION_METRICS_AVAILABLE, Conditions.UNKNOWN, "NoServingPods",
+          "no serving pod is available, so there is no traffic to read", generation);
+    }
+    if (reading == null) {
+      return Conditions.of(CONDITION_METRICS_AVAILABLE, Conditions.UNKNOWN, "AwaitingFirstRead",
+          "waiting for Prometheus at " + prometheus.displayUrl() + " to have figures of the serving pods", generation);
+    }
+    return switch (reading.availability()) {
+      case READ -> Conditions.of(CONDITION_METRICS_AVAILABLE, Conditions.TRUE, "MetricsRead",
+          "figures over the last " + prometheus.window().toSeconds() + "s, read from Prometheus at "
+              + prometheus.displayUrl() + " every " + prometheus.interval().toSeconds() + "s", generation);
+      case NOT_SCRAPED -> Conditions.of(CONDITION_METRICS_AVAILABLE, Conditions.FALSE, "NotScraped",
+          reading.problem(), generation);
+      case UNREACHABLE -> Conditions.of(CONDITION_METRICS_AVAILABLE, Conditions.FALSE, "PrometheusUnreachable",
+          reading.problem() + "; the figures shown are from " + observedAt(reading), generation);
+      case QUERY_FAILED -> Conditions.of(CONDITION_METRICS_AVAILABLE, Conditions.FALSE, "QueryFailed",
+          reading.problem() + "; the figures shown are from " + observedAt(reading), generation);
+    };
+  }
+
+  private static String observedAt(TrafficReading reading) {
+    return reading.figures() == null ? "no read yet (none)" : reading.figures().observedAt;
+  }
+
+  /** The verdict on spec.slo; null (no condition) without objectives. No data, no verdict. */
+  static Condition sloMet(ModelDeployment md, OperatorConfig.Prometheus prometheus, Condition metricsAvailable,
+      TrafficReading reading, long generation) {
+    Slo slo = md.getSpec().slo;
+    if (slo == null || (slo.latencyP99 == null && slo.errorRatio == null)) {
+      return null;
+    }
+    if (prometheus == null) {
+      return Conditions.of(CONDITION_SLO_MET, Conditions.UNKNOWN, "PrometheusNotConfigured",
+          "the operator has no Prometheus to read figures from (set MODELSHIP_PROMETHEUS_URL, chart value"
+              + " prometheus.url)", generation);
+    }
+    if (!Conditions.TRUE.equals(metricsAvailable.getStatus()) || reading == null || reading.slo() == null) {
+      return Conditions.of(CONDITION_SLO_MET, Conditions.UNKNOWN, "MetricsUnavailable",
+          "no figures to check the objectives against: " + metricsAvailable.getMessage(), generation);
+    }
+    TrafficReading.SloVerdict v = reading.slo();
+    return Conditions.of(CONDITION_SLO_MET, v.status(), v.reason(), v.message(), generation);
+  }
+
+  /** Whether the autoscaler spec.autoscaling asks for can exist here; null without autoscaling. */
+  static Condition autoscalerReady(ModelDeployment md, TrafficView traffic, long generation) {
+    Autoscaling a = md.getSpec().autoscaling;
+    if (a == null) {
+      return null;
+    }
+    String name = md.getMetadata().getName();
+    if (a.metric == null || a.metric == ScalingMetric.CPU) {
+      return Conditions.of(CONDITION_AUTOSCALER_READY, Conditions.TRUE, "HorizontalPodAutoscaler",
+          "HorizontalPodAutoscaler " + name + " keeps average CPU utilization near " + (a.target == null ? 70 : a.target)
+              + "% of the request", generation);
+    }
+    if (a.metric == ScalingMetric.EXTERNAL) {
+      return Conditions.of(CONDITION_AUTOSCALER_READY, Conditions.TRUE, "External",
+          "the Deployment's replicas are left to an autoscaler you manage (for example an HPA named " + name
+              + " on prometheus-adapter's metric); the operator creates none", generation);
+    }
+    String metric = a.metric == ScalingMetric.RPS ? "requests per second" : "requests in flight";
+    if (traffic.prometheus() == null) {
+      return Conditions.of(CONDITION_AUTOSCALER_READY, Conditions.FALSE, "PrometheusNotConfigured",
+          "scaling on " + metric + " needs the operator's Prometheus URL (MODELSHIP_PROMETHEUS_URL, chart value"
+              + " prometheus.url); the Deployment keeps its current replicas", generation);
+    }
+    if (!traffic.kedaInstalled()) {
+      return Conditions.of(CONDITION_AUTOSCALER_READY, Conditions.FALSE, "KedaNotInstalled",
+          "scaling on " + metric + " needs KEDA, and its CRD scaledobjects.keda.sh is not installed; install KEDA"
+              + " (it is picked up within a minute) or use metric cpu. The Deployment keeps its current replicas",
+          generation);
+    }
+    return Conditions.of(CONDITION_AUTOSCALER_READY, Conditions.TRUE, "ScaledObject",
+        "KEDA ScaledObject " + name + " keeps " + metric + " per pod near " + a.target + ", between "
+            + (a.minReplicas == null ? 1 : a.minReplicas) + " and " + a.maxReplicas + " pods", generation);
   }
 
   static Condition ready(ModelDeployment md, ArtifactState artifact, Deployment deployment,
@@ -128,5 +229,12 @@ public final class StatusAggregator {
   /** Whether two statuses say the same thing, so an unchanged status is not written. */
   public static boolean same(ModelDeploymentStatus a, ModelDeploymentStatus b) {
     return Objects.equals(Serialization.jsonMapper().valueToTree(a), Serialization.jsonMapper().valueToTree(b));
+  }
+
+  /** Whether the statuses differ in their figures alone, a write that can wait. */
+  public static boolean onlyMetricsDiffer(ModelDeploymentStatus a, ModelDeploymentStatus b) {
+    ModelDeploymentStatus withFiguresOfB = Serialization.jsonMapper().convertValue(a, ModelDeploymentStatus.class);
+    withFiguresOfB.metrics = b.metrics;
+    return !same(a, b) && same(withFiguresOfB, b);
   }
 }

@@ -106,7 +106,7 @@ class ArtifactJobBuilderTest {
     OperatorConfig newOptimizer = new OperatorConfig(config.namespaces(), config.inferenceServerImage(),
         "ghcr.io/modelship/optimizer:0.2.0", config.artifactStore(), config.artifactJobBackoffLimit(),
         config.artifactJobDeadline(), config.artifactJobResources(), config.leaderElection(), config.leaseNamespace(), config.metricsPort(),
-        config.shutdownGrace());
+        config.shutdownGrace(), "text", null);
     assertThat(ArtifactJobBuilder.buildKey(base.getSpec(), newOptimizer)).isNotEqualTo(key);
   }
 
@@ -229,13 +229,13 @@ class ArtifactJobBuilderTest {
     OperatorConfig otherBucket = new OperatorConfig(config.namespaces(), config.inferenceServerImage(),
         config.optimizerImage(), new OperatorConfig.S3("other-artifacts", "prod", "http://minio.storage:9000",
             "eu-west-1", "artifact-store"), 2, config.artifactJobDeadline(), config.artifactJobResources(), false, null,
-        0, config.shutdownGrace());
+        0, config.shutdownGrace(), "text", null);
     assertThat(ArtifactJobBuilder.buildKey(md.getSpec(), otherBucket)).isNotEqualTo(s3Key);
     // The Secret's name says how to reach the store, not where the artifact is: the same build.
     OperatorConfig otherSecret = new OperatorConfig(config.namespaces(), config.inferenceServerImage(),
         config.optimizerImage(), new OperatorConfig.S3("ml-artifacts", "prod", "http://minio.storage:9000",
             "eu-west-1", "rotated-keys"), 2, config.artifactJobDeadline(), config.artifactJobResources(), false, null,
-        0, config.shutdownGrace());
+        0, config.shutdownGrace(), "text", null);
     assertThat(ArtifactJobBuilder.buildKey(md.getSpec(), otherSecret)).isEqualTo(s3Key);
   }
 }

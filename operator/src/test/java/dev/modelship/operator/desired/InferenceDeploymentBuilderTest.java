@@ -31,7 +31,9 @@ class InferenceDeploymentBuilderTest {
         "MODELSHIP_MODEL_PATH", "/artifacts/2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
         "MODELSHIP_MODEL_NAME", "fraud-xgb",
         "MODELSHIP_BATCHING_MAX_BATCH_SIZE", "32",
-        "MODELSHIP_BATCHING_MAX_QUEUE_DELAY", "PT0.002S"));
+        "MODELSHIP_BATCHING_MAX_QUEUE_DELAY", "PT0.002S",
+        // The operator's own log format, text by default.
+        "MODELSHIP_LOG_FORMAT", "text"));
     assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations())
         .containsEntry("modelship.dev/artifact-digest", DIGEST);
     assertThat(c.getResources().getRequests()).containsEntry("cpu", new Quantity("1")).containsEntry("memory", new Quantity("1Gi"));
@@ -52,9 +54,11 @@ class InferenceDeploymentBuilderTest {
           model: {uri: "file:///models/m.onnx"}
           serving: {intraOpThreads: 4, batching: {maxBatchSize: 1, maxQueueDelay: 1s}}
         """);
-    Map<String, String> env = InferenceDeploymentBuilder.env(md, DIGEST).stream()
+    Map<String, String> env = InferenceDeploymentBuilder.env(md, DIGEST,
+            OperatorConfig.fromEnvironment(Map.of("MODELSHIP_LOG_FORMAT", "json"))).stream()
         .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
-    assertThat(env).containsEntry("MODELSHIP_RUNTIME_INTRA_OP_THREADS", "4")
+    assertThat(env).containsEntry("MODELSHIP_LOG_FORMAT", "json")
+        .containsEntry("MODELSHIP_RUNTIME_INTRA_OP_THREADS", "4")
         .containsEntry("MODELSHIP_BATCHING_MAX_BATCH_SIZE", "1")
         .containsEntry("MODELSHIP_BATCHING_MAX_QUEUE_DELAY", "PT1S");
   }

@@ -51,7 +51,7 @@ class StatusAggregatorTest {
   @Test
   void readyOnlyWhenAllDesiredPodsAreAvailableOnTheCurrentDigest() {
     ModelDeployment md = threeReplicas();
-    ModelDeploymentStatus s = StatusAggregator.aggregate(md, built(DIGEST), deployment(md, DIGEST, 3, 3, 3), List.of(), NOW);
+    ModelDeploymentStatus s = StatusAggregator.aggregate(md, built(DIGEST), deployment(md, DIGEST, 3, 3, 3), List.of(), TrafficView.NONE, NOW);
     assertThat(ready(s).getStatus()).isEqualTo("True");
     assertThat(ready(s).getReason()).isEqualTo("MinimumReplicasAvailable");
     assertThat(s.replicas).isEqualTo(3);
@@ -63,7 +63,7 @@ class StatusAggregatorTest {
     assertThat(s.artifact.digest).isEqualTo(DIGEST);
     assertThat(Conditions.find(s.conditions, "ArtifactReady").getStatus()).isEqualTo("True");
 
-    ModelDeploymentStatus partial = StatusAggregator.aggregate(md, built(DIGEST), deployment(md, DIGEST, 3, 3, 2), List.of(), NOW);
+    ModelDeploymentStatus partial = StatusAggregator.aggregate(md, built(DIGEST), deployment(md, DIGEST, 3, 3, 2), List.of(), TrafficView.NONE, NOW);
     assertThat(ready(partial).getStatus()).isEqualTo("False");
     assertThat(ready(partial).getReason()).isEqualTo("ReplicasUnavailable");
     assertThat(ready(partial).getMessage()).isEqualTo("2 of 3 pods available");
@@ -73,11 +73,11 @@ class StatusAggregatorTest {
   void aDeploymentStillOnTheOldDigestIsARolloutNotReady() {
     ModelDeployment md = threeReplicas();
     Deployment old = deployment(md, "sha256:old", 3, 3, 3);
-    ModelDeploymentStatus s = StatusAggregator.aggregate(md, built(DIGEST), old, List.of(), NOW);
+    ModelDeploymentStatus s = StatusAggregator.aggregate(md, built(DIGEST), old, List.of(), TrafficView.NONE, NOW);
     assertThat(ready(s).getReason()).isEqualTo("RolloutInProgress");
 
     // New template applied, one new pod up, old ones still there.
-    ModelDeploymentStatus mid = StatusAggregator.aggregate(md, built(DIGEST), deployment(md, DIGEST, 4, 1, 3), List.of(), NOW);
+    ModelDeploymentStatus mid = StatusAggregator.aggregate(md, built(DIGEST), deployment(md, DIGEST, 4, 1, 3), List.of(), TrafficView.NONE, NOW);
     assertThat(ready(mid).getStatus()).isEqualTo("False");
     assertThat(ready(mid).getReason()).isEqualTo("RolloutInProgress");
   }
@@ -100,7 +100,7 @@ class StatusAggregatorTest {
               lastState: {terminated: {exitCode: 1, reason: Error, message: "model file sha256 mismatch"}}
         """, Pod.class);
     ModelDeploymentStatus s = StatusAggregator.aggregate(md, built(DIGEST), deployment(md, DIGEST, 3, 3, 2),
-        List.of(crashing), NOW);
+        List.of(crashing), TrafficView.NONE, NOW);
     assertThat(ready(s).getStatus()).isEqualTo("False");
     assertThat(ready(s).getReason()).isEqualTo("CrashLoopBackOff");
     assertThat(ready(s).getMessage()).contains("iris-7d9-abcde").contains("model file sha256 mismatch");
@@ -132,7 +132,7 @@ class StatusAggregatorTest {
               state: {waiting: {reason: PodInitializing}}
         """, Pod.class);
     ModelDeploymentStatus s = StatusAggregator.aggregate(md, built(DIGEST), deployment(md, DIGEST, 3, 3, 2),
-        List.of(pulling), NOW);
+        List.of(pulling), TrafficView.NONE, NOW);
     assertThat(ready(s).getStatus()).isEqualTo("False");
     assertThat(ready(s).getReason()).isEqualTo("CrashLoopBackOff");
     assertThat(ready(s).getMessage()).contains("iris-7d9-fghij").contains("pull-artifact")
@@ -145,7 +145,7 @@ class StatusAggregatorTest {
     ArtifactStatus old = new ArtifactStatus();
     old.digest = "sha256:old";
     ArtifactState failed = new ArtifactState(false, "ValidationFailed", "Job x failed: too far off", true, old);
-    ModelDeploymentStatus s = StatusAggregator.aggregate(md, failed, deployment(md, "sha256:old", 3, 3, 3), List.of(), NOW);
+    ModelDeploymentStatus s = StatusAggregator.aggregate(md, failed, deployment(md, "sha256:old", 3, 3, 3), List.of(), TrafficView.NONE, NOW);
     assertThat(ready(s).getStatus()).isEqualTo("False");
     assertThat(ready(s).getReason()).isEqualTo("ServingPreviousArtifact");
     assertThat(Conditions.find(s.conditions, "ArtifactReady").getReason()).isEqualTo("ValidationFailed");
@@ -156,7 +156,7 @@ class StatusAggregatorTest {
   @Test
   void noArtifactYetMeansNoDeploymentAndNotReady() {
     ArtifactState building = new ArtifactState(false, "Building", "Job j is building the artifact", false, null);
-    ModelDeploymentStatus s = StatusAggregator.aggregate(TestResources.minimal(), building, null, List.of(), NOW);
+    ModelDeploymentStatus s = StatusAggregator.aggregate(TestResources.minimal(), building, null, List.of(), TrafficView.NONE, NOW);
     assertThat(ready(s).getReason()).isEqualTo("ArtifactNotReady");
     assertThat(s.replicas).isZero();
     assertThat(s.artifact).isNull();
@@ -165,10 +165,10 @@ class StatusAggregatorTest {
   @Test
   void anUnchangedWorldGivesAnIdenticalStatus() {
     ModelDeployment md = threeReplicas();
-    ModelDeploymentStatus first = StatusAggregator.aggregate(md, built(DIGEST), deployment(md, DIGEST, 3, 3, 3), List.of(), NOW);
+    ModelDeploymentStatus first = StatusAggregator.aggregate(md, built(DIGEST), deployment(md, DIGEST, 3, 3, 3), List.of(), TrafficView.NONE, NOW);
     md.setStatus(first);
     ModelDeploymentStatus again = StatusAggregator.aggregate(md, built(DIGEST), deployment(md, DIGEST, 3, 3, 3), List.of(),
-        "2026-11-26T11:00:00Z");
+        TrafficView.NONE, "2026-11-26T11:00:00Z");
     assertThat(StatusAggregator.same(first, again)).isTrue();
     assertThat(ready(again).getLastTransitionTime()).isEqualTo(NOW);
   }

@@ -8,10 +8,19 @@ import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.ValidationRule;
 
-/** A HorizontalPodAutoscaler for the serving pods. */
+/**
+ * Scaling of the serving pods: a HorizontalPodAutoscaler on CPU, or a KEDA ScaledObject on traffic
+ * read from Prometheus.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "self.minReplicas <= self.maxReplicas",
     message = "autoscaling.minReplicas must be less than or equal to autoscaling.maxReplicas",
+    reason = "FieldValueInvalid")
+@ValidationRule(value = "self.metric == 'cpu' || self.metric == 'external' || has(self.target)",
+    message = "autoscaling.target is required for metric rps (requests per second per pod) and concurrency (requests in flight per pod)",
+    reason = "FieldValueRequired")
+@ValidationRule(value = "self.metric != 'cpu' || !has(self.target) || self.target <= 100",
+    message = "autoscaling.target for metric cpu is a utilization in percent of the CPU request, at most 100",
     reason = "FieldValueInvalid")
 public class Autoscaling {
 
@@ -28,12 +37,11 @@ public class Autoscaling {
   public Integer maxReplicas;
 
   @Default("cpu")
-  @JsonPropertyDescription("What drives scaling. cpu: average CPU utilization of the pods, as a percentage of their CPU request.")
+  @JsonPropertyDescription("What drives scaling. cpu: average CPU utilization of the pods, as a percentage of their CPU request (a HorizontalPodAutoscaler). rps: inference requests per second per pod; concurrency: requests in flight per pod (both a KEDA ScaledObject on a Prometheus query; they need KEDA installed and the operator's Prometheus URL set, and condition AutoscalerReady says when either is missing). external: an autoscaler you manage, such as an HPA on prometheus-adapter's metric; the operator creates none and leaves the Deployment's replicas to it.")
   public ScalingMetric metric;
 
-  @Default("70")
   @Min(1)
-  @Max(100)
-  @JsonPropertyDescription("Target value of the metric: for cpu, the average utilization in percent of the request.")
+  @Max(1000000)
+  @JsonPropertyDescription("Target value of the metric per pod: for cpu, the average utilization in percent of the request (default 70); for rps, requests per second per pod; for concurrency, requests in flight per pod (required for both); unused for external.")
   public Integer target;
 }

@@ -15,7 +15,7 @@ public class ModelDeploymentStatus {
   @JsonPropertyDescription("The metadata.generation this status was computed from.")
   public Long observedGeneration;
 
-  @JsonPropertyDescription("ArtifactReady: the artifact of the current spec is built and validated. Ready: the desired number of pods are available and serve that artifact. Reasons are CamelCase; messages say what to do.")
+  @JsonPropertyDescription("ArtifactReady: the artifact of the current spec is built and validated. Ready: the desired number of pods are available and serve that artifact. MetricsAvailable: traffic figures are being read from Prometheus. SLOMet: the figures meet spec.slo. AutoscalerReady: the autoscaler spec.autoscaling asks for exists. Ready never depends on metrics. Reasons are CamelCase; messages say what to do.")
   public List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("In-cluster URL of the model's V2 REST endpoint.")
@@ -35,6 +35,6 @@ public class ModelDeploymentStatus {
   @JsonPropertyDescription("The artifact the serving pods load: the last one built successfully. While a newer one builds or after it failed, this one keeps serving.")
   public ArtifactStatus artifact;
 
-  @JsonPropertyDescription("Live traffic figures read from Prometheus. Not filled in yet by this version of the operator.")
+  @JsonPropertyDescription("Live traffic figures read from Prometheus, when the operator has a Prometheus URL. During an outage the last figures stay, with their observedAt.")
   public MetricsStatus metrics;
 }

@@ -28,6 +28,9 @@ public final class ModelshipConstants {
 
   public static final String CONDITION_ARTIFACT_READY = "ArtifactReady";
   public static final String CONDITION_READY = "Ready";
+  public static final String CONDITION_METRICS_AVAILABLE = "MetricsAvailable";
+  public static final String CONDITION_SLO_MET = "SLOMet";
+  public static final String CONDITION_AUTOSCALER_READY = "AutoscalerReady";
 
   /** Pass names the optimizer knows; the schema rejects any other. */
   public static final String PASS_GRAPH_OPTIMIZE = "graph-optimize";

@@ -6,7 +6,11 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 
-/** Service level objectives. */
+/**
+ * Service level objectives, checked against the figures read from Prometheus: condition SLOMet
+ * turns False after two polls in a row miss an objective, and stays Unknown without data or with
+ * fewer than 100 requests in the window (no data, no verdict).
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class Slo {
 
@@ -16,6 +20,6 @@ public class Slo {
 
   @Min(0)
   @Max(1)
-  @JsonPropertyDescription("Objective for the share of requests that end in a server error, between 0 and 1.")
+  @JsonPropertyDescription("Objective for the share of requests the server answers with an error of its own (5xx), between 0 and 1.")
   public Double errorRatio;
 }
