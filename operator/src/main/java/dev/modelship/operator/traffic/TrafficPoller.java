@@ -86,7 +86,15 @@ public final class TrafficPoller implements PollingEventSource.GenericResourceFe
     Map<ResourceID, TrafficReading> next = new HashMap<>();
     Map<ResourceID, Integer> notScraped = new HashMap<>();
     Map<ResourceID, Set<TrafficReading>> out = new HashMap<>();
-    for (ModelDeployment md : deployments.get()) {
+    Collection<ModelDeployment> all;
+    try {
+      all = deployments.get();
+    } catch (RuntimeException e) {
+      // The framework's cache is not started yet (the first poll runs as the event source starts).
+      LOG.debug("no ModelDeployments to read figures for yet: {}", e.toString());
+      all = List.of();
+    }
+    for (ModelDeployment md : all) {
       ResourceID id = ResourceID.fromResource(md);
       TrafficReading.PollResult result = pollResult(md, answer, failure, now,
           notScrapedInARow.getOrDefault(id, 0) + 1);

@@ -105,6 +105,9 @@ class TrafficStatusIT {
       ClusterStandIn.applyCrd(client, crd);
     }
     ClusterStandIn.namespaceWithArtifactClaim(client, NS);
+    // JOSDK remembers per JVM that a CRD is present; a test class before this one may have installed
+    // the ServiceMonitor CRD in its own API server. This is a new cluster: look again.
+    CRDPresentActivationCondition.clearState();
     operatorMetrics = new SimpleMeterRegistry();
     operator = ModelshipOperator.create(client, config(prometheus.url()), operatorMetrics, () -> {});
     operator.start();
