@@ -56,8 +56,10 @@ public final class StatusAggregator {
     s.selector = ModelLabels.selectorString(md, COMPONENT_INFERENCE_SERVER);
     s.artifact = artifact.serving();
     TrafficReading reading = traffic.prometheus() == null ? null : traffic.reading();
-    s.metrics = reading != null && reading.availability() == TrafficReading.Availability.READ
-        ? reading.figures() : previous.metrics;
+    // Without a Prometheus (any more) there are no figures: old ones would look current.
+    s.metrics = traffic.prometheus() == null ? null
+        : reading != null && reading.availability() == TrafficReading.Availability.READ ? reading.figures()
+        : previous.metrics;
     s.replicas = deployment == null || deployment.getStatus() == null ? 0 : zeroIfNull(deployment.getStatus().getReplicas());
     s.readyReplicas = deployment == null || deployment.getStatus() == null ? 0
         : zeroIfNull(deployment.getStatus().getAvailableReplicas());

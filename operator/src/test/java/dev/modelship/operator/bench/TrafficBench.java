@@ -126,7 +126,12 @@ public final class TrafficBench {
       int writes0 = writes.size();
       long statusWrites0 = statusWrites(writes);
       long cpu0 = os.getProcessCpuTime();
-      Thread.sleep(steadySeconds * 1000L);
+      // What one ModelDeployment shows over the window: the figures a write would be about.
+      for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(steadySeconds); System.nanoTime() < end; ) {
+        ModelDeployment m0 = client.resources(ModelDeployment.class).inNamespace(NS).withName("m0").get();
+        System.out.println("  m0 metrics: " + client.getKubernetesSerialization().asJson(m0.getStatus().metrics));
+        Thread.sleep(Math.min(30_000, Math.max(0, (end - System.nanoTime()) / 1_000_000)));
+      }
       long polls = poll.count() - polls0;
       double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
       long statusWrites = statusWrites(writes) - statusWrites0;

@@ -88,6 +88,15 @@ class TrafficConditionsTest {
   }
 
   @Test
+  void withoutPrometheusAnyMoreTheFiguresAndTheirConditionGo() {
+    ModelDeployment md = TestResources.minimal();
+    md.setStatus(aggregate(md, 1, new TrafficView(PROMETHEUS, read(41.7), false)));
+    ModelDeploymentStatus s = aggregate(md, 1, TrafficView.NONE);
+    assertThat(s.metrics).isNull();
+    assertThat(condition(s, "MetricsAvailable")).isNull();
+  }
+
+  @Test
   void onlyAChangeOfFiguresIsAMetricsOnlyDifference() {
     ModelDeployment md = TestResources.minimal();
     ModelDeploymentStatus a = aggregate(md, 1, new TrafficView(PROMETHEUS, read(40), false));

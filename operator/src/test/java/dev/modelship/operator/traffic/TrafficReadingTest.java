@@ -48,6 +48,21 @@ class TrafficReadingTest {
   }
 
   @Test
+  void latenciesAndTheErrorRatioHaveWiderBandsThanTheRate() {
+    TrafficReading first = TrafficReading.next(null, new Scraped(new Figures(40, 0.0006, 0.0027, 0.0004), T1), null, WINDOW);
+    // p50 +17 %, p99 -22 %, 0.0002 more errors per request: the wobble of a steady load.
+    TrafficReading wobble = TrafficReading.next(first, new Scraped(new Figures(40.5, 0.0007, 0.0021, 0.0006), T2), null, WINDOW);
+    assertThat(wobble).isSameAs(first);
+    // p99 +67 %: a change.
+    TrafficReading slower = TrafficReading.next(first, new Scraped(new Figures(40, 0.0006, 0.0045, 0.0004), T2), null, WINDOW);
+    assertThat(slower.figures().latencyP99Seconds).isEqualTo(0.0045);
+    // Errors appearing where there were none are news, however few.
+    TrafficReading clean = TrafficReading.next(null, new Scraped(new Figures(40, 0.0006, 0.0027, 0.0), T1), null, WINDOW);
+    assertThat(TrafficReading.next(clean, new Scraped(new Figures(40, 0.0006, 0.0027, 0.0002), T2), null, WINDOW)
+        .figures().errorRatio).isEqualTo(0.0002);
+  }
+
+  @Test
   void withoutRequestsThereIsARateOfZeroAndNoLatency() {
     TrafficReading r = TrafficReading.next(null, new Scraped(TrafficQueries.Figures.IDLE, T1), null, WINDOW);
     assertThat(r.figures().requestsPerSecond).isEqualTo(0.0);

@@ -6,8 +6,10 @@ import java.util.Objects;
 
 /**
  * Traffic figures over the operator's window (2 minutes by default), as Prometheus computed them,
- * rounded to two significant digits. A figure changes only when it moves by more than 5 %, and
- * metrics alone are written at most once a minute, so steady traffic writes nothing.
+ * rounded to two significant digits. A figure changes only when it moves by more than 5 % (the
+ * request rate), 25 % (the error ratio) or 50 % (latencies: a tail quantile wobbles by ±25 % at a
+ * steady load), and metrics alone are written at most once a minute, so steady traffic writes
+ * nothing.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class MetricsStatus {
