@@ -6,6 +6,7 @@ import dev.modelship.operator.api.v1alpha1.ModelDeployment;
 import dev.modelship.operator.api.v1alpha1.ModelDeploymentSpec;
 import dev.modelship.operator.api.v1alpha1.ModelSource;
 import dev.modelship.operator.contract.OptimizerRuns;
+import dev.modelship.operator.traffic.DigitsServer;
 import dev.modelship.operator.traffic.PrometheusProcess;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.Config;
@@ -19,18 +20,13 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.management.ManagementFactory;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Status fed from Prometheus at scale: N ModelDeployments on a real kube-apiserver (the cluster of
@@ -54,13 +50,8 @@ public final class TrafficBench {
     String kubeconfig = Files.readString(Path.of(System.getenv("MODELSHIP_BENCH_KUBECONFIG")));
     String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
-    int port = PrometheusProcess.freePort();
-    Process server = new ProcessBuilder(javaBin, "-Dquarkus.http.port=" + port, "-Dquarkus.http.host=127.0.0.1",
-        "-Dquarkus.grpc.server.port=" + PrometheusProcess.freePort(), "-Dquarkus.grpc.server.host=127.0.0.1",
-        "-Dmodelship.model.path=" + repo.resolve("examples/models/digits_mlp.onnx"), "-Dmodelship.model.name=digits",
-        "-jar", repo.resolve("inference-server/target/quarkus-app/quarkus-run.jar").toString())
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    awaitHttp("http://127.0.0.1:" + port + "/v2/health/ready");
+    DigitsServer server = DigitsServer.start();
+    int port = server.port;
     Process load = load(javaBin, port, LOAD);
 
     StringBuilder targets = new StringBuilder();
@@ -171,7 +162,7 @@ public final class TrafficBench {
     } finally {
       load.destroy();
       prometheus.close();
-      server.destroy();
+      server.close();
     }
   }
 
@@ -193,21 +184,5 @@ public final class TrafficBench {
         "http://127.0.0.1:" + port + "/v2/models/digits/infer",
         OptimizerRuns.repository().resolve("examples/models/digits_mlp.request.json").toString(), String.valueOf(perSecond))
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-  }
-
-  static void awaitHttp(String url) throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
-    for (int i = 0; i < 300; i++) {
-      try {
-        if (http.send(java.net.http.HttpRequest.newBuilder(URI.create(url)).build(),
-            HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-          return;
-        }
-      } catch (java.io.IOException notYet) {
-        // starting
-      }
-      Thread.sleep(200);
-    }
-    throw new IllegalStateException(url + " not ready");
   }
 }

@@ -63,31 +63,14 @@ class TrafficStatusIT {
   static Operator operator;
   static SimpleMeterRegistry operatorMetrics;
   static PrometheusProcess prometheus;
-  static Process server;
-  static int serverPort;
+  static DigitsServer server;
   static ScheduledExecutorService load;
   static final AtomicLong answered = new AtomicLong();
   static final AtomicLong failed = new AtomicLong();
 
   @BeforeAll
   static void start() throws Exception {
-    Path repo = OptimizerRuns.repository();
-    serverPort = PrometheusProcess.freePort();
-    Path serverLog = Files.createTempFile("modelship-server-", ".log");
-    server = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Dquarkus.http.port=" + serverPort, "-Dquarkus.http.host=127.0.0.1",
-        "-Dquarkus.grpc.server.port=" + PrometheusProcess.freePort(), "-Dquarkus.grpc.server.host=127.0.0.1",
-        "-Dmodelship.model.path=" + repo.resolve("examples/models/digits_mlp.onnx"),
-        "-Dmodelship.model.name=digits", "-Dmodelship.shutdown.drain=0s",
-        "-jar", repo.resolve("inference-server/target/quarkus-app/quarkus-run.jar").toString()))
-        .redirectErrorStream(true).redirectOutput(serverLog.toFile()).start();
-    await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
-      if (!server.isAlive()) {
-        throw new AssertionError("server exited: " + Files.readString(serverLog));
-      }
-      return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(serverUrl() + "/v2/health/ready")).build(),
-          HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-    });
+    server = DigitsServer.start();
 
     // What a ServiceMonitor's scrape gives: the pod's series with namespace and pod labels.
     prometheus = PrometheusProcess.start("""
@@ -97,7 +80,7 @@ class TrafficStatusIT {
             static_configs:
               - targets: ["127.0.0.1:%d"]
                 labels: {namespace: %s, pod: digits-7d9f-abcde}
-        """.formatted(serverPort, NS));
+        """.formatted(server.port, NS));
 
     apiServer = ClusterStandIn.startApiServer();
     client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(apiServer.getKubeConfigYaml())).build();
@@ -128,7 +111,7 @@ class TrafficStatusIT {
   }
 
   static String serverUrl() {
-    return "http://127.0.0.1:" + serverPort;
+    return server.url();
   }
 
   @AfterAll
@@ -149,8 +132,7 @@ class TrafficStatusIT {
       prometheus.close();
     }
     if (server != null) {
-      server.destroy();
-      server.waitFor(30, TimeUnit.SECONDS);
+      server.close();
     }
   }
 
