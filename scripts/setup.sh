@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need, from the project's own files, on a fresh machine:
 # Debian packages (the node's container runtime, network plugins and image tools among
-# them), the pinned Python venv, and the Kubernetes binaries (control plane, kubelet,
-# kube-proxy, CoreDNS) and Helm, built from the Go module proxy. Idempotent: a second run
+# them), the pinned Python venv, Prometheus and Triton's perf_analyzer, and the Kubernetes binaries
+# (control plane, kubelet, kube-proxy, CoreDNS) and Helm, built from the Go module proxy. Idempotent: a second run
 # reuses what is there. Installing containerd starts nothing: up.sh --node runs its own.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,6 +33,9 @@ bash scripts/python-env.sh
 
 step "Prometheus and promtool (Debian), KEDA's CRDs (Go module proxy)"
 bash scripts/monitoring-tools.sh
+
+step "Triton's perf_analyzer (PyPI's wheel, started with Debian 13's libraries; nothing installed system-wide)"
+bash scripts/perf-analyzer.sh
 
 step "Kubernetes binaries and prometheus-adapter from the Go module proxy"
 bash e2e/cluster/build.sh

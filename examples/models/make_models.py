@@ -373,6 +373,30 @@ def string_input(out):
     return [write(out, "string_input.onnx", data)]
 
 
+def string_numbers(out):
+    """Numbers sent as text: a model that ONNX Runtime cannot run on an empty string, so a warm-up
+    with generated inputs (empty strings) fails while every real request works."""
+    model = make_graph_model(
+        [helper.make_node("Cast", ["text"], ["value"], to=TensorProto.FLOAT),
+         helper.make_node("Mul", ["value", "two"], ["doubled"])],
+        "string_numbers",
+        [helper.make_tensor_value_info("text", TensorProto.STRING, ["N", 1])],
+        [helper.make_tensor_value_info("doubled", TensorProto.FLOAT, ["N", 1])],
+        [numpy_helper.from_array(np.array(2.0, np.float32), "two")],
+    )
+    data = finish(model, "STRING (V2 BYTES) input text [N, 1] holding numbers, cast to FP32 and doubled; "
+                  "an empty string cannot be cast.")
+    (doubled,) = session(data).run(None, {"text": np.array([["1.5"], ["-4"]], dtype=object)})
+    require(doubled.tolist() == [[3.0], [-8.0]], "string_numbers doubles")
+    try:
+        session(data).run(None, {"text": np.array([[""]], dtype=object)})
+        require(False, "string_numbers refuses an empty string")
+    except ort.capi.onnxruntime_pybind11_state.RuntimeException:
+        pass
+    log("  string_numbers.onnx: numbers in text doubled; an empty string refused by ONNX Runtime")
+    return [write(out, "string_numbers.onnx", data)]
+
+
 # One small per-row function, used with a dynamic and a fixed batch dimension.
 BATCH_W = np.array([[1.0, 0.5, -1.0], [2.0, 0.0, 1.0], [-0.5, 1.0, 0.25], [0.0, -2.0, 3.0]], np.float32)
 BATCH_B = np.array([0.1, -0.2, 0.3], np.float32)
@@ -665,7 +689,7 @@ def build(out, targets):
         log("sklearn models (skl2onnx):")
         files += sklearn_models(out)
         log("hand-built ONNX graphs:")
-        files += multi_io(out) + all_types(out) + string_input(out) + batch_models(out)
+        files += multi_io(out) + all_types(out) + string_input(out) + string_numbers(out) + batch_models(out)
     if "trees" in targets:
         log("tree models:")
         files += tree_models(out)

@@ -11,6 +11,7 @@ comes from outside the server: scikit-learn's own predictions (digits_mlp.expect
 ONNX Runtime run in this process, numpy, or the lookup table the model was built from.
 """
 
+import contextlib
 import json
 import os
 import pathlib
@@ -25,6 +26,8 @@ MODELS = pathlib.Path(os.environ.get("MODELSHIP_MODELS_DIR", REPO / "examples" /
 DIGITS = "digits_mlp"
 MULTI_IO = "multi_io"
 STRING_INPUT = "string_input"
+# fixed_batch.onnx: x FP32 [1,4] -> y FP32 [1,3], no dynamic dimension at all.
+FIXED_BATCH = "fixed_batch"
 # The model with one Identity per datatype; its file is chosen by the IT.
 TYPES_MODEL_ENV = "MODELSHIP_TYPES_MODEL"
 
@@ -150,3 +153,115 @@ def assert_identity(datatype, got, sent):
         assert got.dtype == sent.dtype, f"{datatype}: dtype {got.dtype}, expected {sent.dtype}"
         # Bit for bit: -0.0, infinities and the extremes must survive the trip.
         assert got.tobytes() == sent.tobytes(), f"{datatype}: {got.ravel()} != {sent.ravel()}"
+
+
+# ---- Triton's extensions: what the model files say, and statistics arithmetic ----------------
+
+# The server's default batching limit (modelship.batching.max-batch-size); the IT does not change it.
+# Triton's max_batch_size for a model whose every input and output has an open first dimension.
+DEFAULT_MAX_BATCH_SIZE = 32
+
+# ONNX element type name -> Triton model configuration DataType (model_config.proto).
+ONNX_TO_TRITON = {"FLOAT": "TYPE_FP32", "DOUBLE": "TYPE_FP64", "FLOAT16": "TYPE_FP16", "BFLOAT16": "TYPE_BF16",
+                  "INT8": "TYPE_INT8", "INT16": "TYPE_INT16", "INT32": "TYPE_INT32", "INT64": "TYPE_INT64",
+                  "UINT8": "TYPE_UINT8", "UINT16": "TYPE_UINT16", "UINT32": "TYPE_UINT32", "UINT64": "TYPE_UINT64",
+                  "BOOL": "TYPE_BOOL", "STRING": "TYPE_STRING"}
+
+
+def model_file_config(model):
+    """What Triton's configuration of the model must say, read from the .onnx file with the onnx package:
+    {"max_batch_size": n, "input": [(name, TYPE_x, dims)], "output": [...]}. Triton's rule: when every
+    input and output has an open first dimension, that dimension is the batch (max_batch_size > 0) and
+    dims leave it out; otherwise max_batch_size is 0 and dims are the full shape. Open dims are -1."""
+    import onnx
+
+    graph = onnx.load(str(MODELS / f"{model}.onnx")).graph
+    initializers = {i.name for i in graph.initializer}
+
+    def spec(value):
+        t = value.type.tensor_type
+        dims = [d.dim_value if d.HasField("dim_value") else -1 for d in t.shape.dim]
+        return value.name, ONNX_TO_TRITON[onnx.TensorProto.DataType.Name(t.elem_type)], dims
+
+    inputs = [spec(v) for v in graph.input if v.name not in initializers]
+    outputs = [spec(v) for v in graph.output]
+    batched = all(dims and dims[0] == -1 for _, _, dims in inputs + outputs)
+    if batched:
+        return {"max_batch_size": DEFAULT_MAX_BATCH_SIZE,
+                "input": [(n, t, d[1:]) for n, t, d in inputs], "output": [(n, t, d[1:]) for n, t, d in outputs]}
+    return {"max_batch_size": 0, "input": inputs, "output": outputs}
+
+
+STAT_KINDS = ("success", "fail", "queue", "compute_input", "compute_infer", "compute_output", "cache_hit",
+              "cache_miss")
+
+
+def statistics_delta(before, after):
+    """after - before for one model's statistics, both in Triton's JSON shape (ints), flattened:
+    {"inference_count", "execution_count", "success.count", "success.ns", ..., and per batch size b
+    "batch[b].compute_infer.count" and so on}. A batch size missing before counts as zero."""
+    delta = {"inference_count": after["inference_count"] - before["inference_count"],
+             "execution_count": after["execution_count"] - before["execution_count"]}
+    for kind in STAT_KINDS:
+        for field in ("count", "ns"):
+            delta[f"{kind}.{field}"] = after["inference_stats"][kind][field] - before["inference_stats"][kind][field]
+    old = {b["batch_size"]: b for b in before.get("batch_stats", [])}
+    for b in after.get("batch_stats", []):
+        for kind in ("compute_input", "compute_infer", "compute_output"):
+            for field in ("count", "ns"):
+                was = old[b["batch_size"]][kind][field] if b["batch_size"] in old else 0
+                delta[f"batch[{b['batch_size']}].{kind}.{field}"] = b[kind][field] - was
+    return delta
+
+
+def batch_runs(delta):
+    """{batch_size: runs of that size} from a statistics_delta, sizes that ran at least once."""
+    runs = {}
+    for key, value in delta.items():
+        if key.startswith("batch[") and key.endswith(".compute_infer.count") and value:
+            runs[int(key[len("batch["):key.index("]")])] = value
+    return runs
+
+
+def shm_key(tag):
+    """A POSIX shared memory key (/dev/shm/<key>) of this test process only."""
+    return f"/modelship_test_{os.getpid()}_{tag}"
+
+
+def assert_error(err, status, *words):
+    """The InferenceServerException in pytest.raises' err has this status and mentions each word."""
+    assert err.value.status() == status, f"status {err.value.status()}: {err.value.message()}"
+    for word in words:
+        assert word in err.value.message(), f"{word!r} not in {err.value.message()!r}"
+
+
+@contextlib.contextmanager
+def shm_regions(client):
+    """System shared memory regions made by a test: created with create(), registered with register()
+    through a client of `client(model)` (tritonclient.http or .grpc); afterwards every registration
+    is undone and every region destroyed, whatever the test did."""
+    import tritonclient.utils.shared_memory as shm
+
+    class Regions:
+        def __init__(self):
+            self.handles, self.registered = [], []
+
+        def create(self, tag, byte_size):
+            key = shm_key(tag)
+            handle = shm.create_shared_memory_region(tag, key, byte_size, create_only=True)
+            self.handles.append(handle)
+            return handle, key
+
+        def register(self, c, name, key, byte_size, offset=0, model=DIGITS):
+            self.registered.append((model, name))
+            c.register_system_shared_memory(name, key, byte_size, offset=offset)
+
+    made = Regions()
+    try:
+        yield made
+    finally:
+        for model, name in made.registered:
+            with client(model) as c:
+                c.unregister_system_shared_memory(name)
+        for handle in made.handles:
+            shm.destroy_shared_memory_region(handle)

@@ -28,7 +28,14 @@ public record Manifest(
         List<PipelineStep> pipeline,
         Output output,
         Signature signature,
-        Validation validation) {
+        Validation validation,
+        Warmup warmup) {
+
+    /** A manifest without a warm-up sample (the model was not validated). */
+    public Manifest(int schemaVersion, String digest, String optimizerVersion, String createdAt, Source source,
+                    List<PipelineStep> pipeline, Output output, Signature signature, Validation validation) {
+        this(schemaVersion, digest, optimizerVersion, createdAt, source, pipeline, output, signature, validation, null);
+    }
 
     public static final int SCHEMA_VERSION = 1;
     public static final String FILE = "manifest.json";
@@ -78,6 +85,22 @@ public record Manifest(
             Latency latencyMillis,
             Sizes bytes,
             Map<String, Double> gates) {
+    }
+
+    /**
+     * The first validation sample, a request of one row that the inference server warms the model up
+     * with: input the model was shown to run on, where generated zeros or empty strings might not be.
+     * Absent when the model was not validated or the sample is larger than {@link #MAX_VALUES} values.
+     * An optional field of schema version 1: older readers ignore it.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Warmup(List<WarmupInput> inputs) {
+        public static final int MAX_VALUES = 4096;
+    }
+
+    /** One input of the warm-up sample; values as numbers, cast to the datatype when run. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record WarmupInput(String name, String datatype, List<Long> shape, List<Double> data) {
     }
 
     /** Median latency of one single-row request. */

@@ -1,15 +1,23 @@
 package dev.modelship.server;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modelship.artifact.Digests;
+import dev.modelship.artifact.Manifest;
 import dev.modelship.server.batching.Batcher;
 import dev.modelship.server.metrics.InferenceMetrics;
+import dev.modelship.server.model.Datatype;
 import dev.modelship.server.model.ModelArtifact;
 import dev.modelship.server.model.ModelSignature;
 import dev.modelship.server.protocol.InferRequest;
 import dev.modelship.server.protocol.InferResponse;
+import dev.modelship.server.protocol.InferenceException;
+import dev.modelship.server.protocol.RestCodec;
 import dev.modelship.server.protocol.Tensor;
 import dev.modelship.server.runtime.ModelRuntime;
 import dev.modelship.server.runtime.RuntimeOptions;
+import dev.modelship.server.triton.ModelConfiguration;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
@@ -18,6 +26,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -26,8 +35,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The one model this process serves: loaded and warmed up at startup, ready only after
- * a warm-up inference succeeded, drained on shutdown. Both protocol adapters call it.
+ * The one model this process serves: loaded and warmed up at startup (see {@link #warmUp}),
+ * drained on shutdown. Both protocol adapters call it.
  */
 @ApplicationScoped
 public class InferenceService {
@@ -45,6 +54,7 @@ public class InferenceService {
     private ModelRuntime runtime;
     private Batcher batcher;
     private InferenceMetrics metrics;
+    private ModelConfiguration configuration;
 
     public InferenceService(ServerConfig config, MeterRegistry registry) {
         this.config = config;
@@ -61,23 +71,94 @@ public class InferenceService {
         metrics = new InferenceMetrics(registry, name);
         ModelSignature signature = runtime.signature();
         boolean stackable = signature.batchable() && config.batching().maxBatchSize() > 1;
-        batcher = new Batcher(runtime::run, new Batcher.Settings(config.batching().maxBatchSize(),
+        Batcher.Runner timed = new Batcher.Runner() {
+            @Override
+            public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception {
+                return runtime.run(inputs, outputs);
+            }
+
+            @Override
+            public ModelRuntime.Run runTimed(Map<String, Tensor> inputs, Set<String> outputs) throws Exception {
+                return runtime.runTimed(inputs, outputs);
+            }
+        };
+        batcher = new Batcher(timed, new Batcher.Settings(config.batching().maxBatchSize(),
                 config.batching().maxQueueDelay(), config.batching().maxQueueSize(),
                 Math.max(1, config.batching().workers()), stackable), metrics);
-        try {
-            runtime.run(runtime.zeroInputs(), Set.of());
-        } catch (Exception e) {
-            throw new IllegalStateException("warm-up inference of " + artifact.modelFile() + " failed: "
-                    + e.getMessage() + "; the model will not be served", e);
-        }
+        configuration = ModelConfiguration.of(name, artifact.modelFile().getFileName().toString(), signature,
+                new ModelConfiguration.Batching(config.batching().maxBatchSize(), config.batching().maxQueueDelay(),
+                        config.batching().workers()));
+        String warmedUpWith = warmUp();
         double seconds = (System.nanoTime() - start) / 1e9;
         metrics.modelInfo(artifact.digest().orElse(Digests.of(artifact.sha256())), artifact.format(), seconds);
         ready = true;
-        LOG.infof("serving model '%s' from %s (%s, sha256 %s) in %.0f ms; inputs %s, outputs %s; "
+        LOG.infof("serving model '%s' from %s (%s, sha256 %s) in %.0f ms, warmed up with %s; inputs %s, outputs %s; "
                         + "batching %s (max %d rows, delay %s), %d intra-op threads",
-                name, artifact.modelFile(), artifact.format(), artifact.sha256(), seconds * 1000,
+                name, artifact.modelFile(), artifact.format(), artifact.sha256(), seconds * 1000, warmedUpWith,
                 signature.inputs(), signature.outputs(), stackable ? "on" : "off",
                 config.batching().maxBatchSize(), config.batching().maxQueueDelay(), intra);
+    }
+
+    /**
+     * Runs the model once before it is served, so that the first request does not pay for ONNX
+     * Runtime's first run. An artifact's validation sample is input the model was shown to run on:
+     * if it fails now, the model cannot run here at all, and the server does not start. Generated
+     * input (zeros, empty strings) may simply not be what the model accepts (a number sent as text
+     * cannot be an empty string): its failure is logged, and the model is served all the same.
+     *
+     * @return what the model was warmed up with, for the startup log line
+     */
+    private String warmUp() {
+        if (artifact.warmup().isPresent()) {
+            try {
+                runtime.run(warmupInputs(artifact.warmup().get()), Set.of());
+                return "the artifact's validation sample";
+            } catch (Exception e) {
+                throw new IllegalStateException("warm-up inference of " + artifact.modelFile() + " with the"
+                        + " artifact's validation sample failed: " + e.getMessage() + "; the model cannot run on"
+                        + " the input it was validated with and will not be served", e);
+            }
+        }
+        try {
+            runtime.run(runtime.zeroInputs(), Set.of());
+            return "generated inputs";
+        } catch (Exception e) {
+            LOG.warnf("warm-up inference of %s with generated inputs (zeros, empty strings) failed: %s. Serving it"
+                    + " anyway: the model may accept only some values (numbers sent as text, say); the first"
+                    + " request pays for ONNX Runtime's first run", artifact.modelFile(), e.getMessage());
+            return "nothing (generated inputs failed)";
+        }
+    }
+
+    /**
+     * The manifest's warm-up sample as tensors: written as a V2 request and read by the REST codec,
+     * so it is checked against the signature like any request. Integral and boolean datatypes get
+     * their values as such (the sample holds numbers).
+     */
+    private Map<String, Tensor> warmupInputs(Manifest.Warmup warmup) {
+        RestCodec codec = new RestCodec();
+        ObjectNode request = codec.mapper().createObjectNode();
+        ArrayNode inputs = request.putArray("inputs");
+        for (Manifest.WarmupInput in : warmup.inputs()) {
+            ObjectNode node = inputs.addObject().put("name", in.name()).put("datatype", in.datatype());
+            in.shape().forEach(node.putArray("shape")::add);
+            ArrayNode data = node.putArray("data");
+            Datatype type = Datatype.parse(in.datatype()).orElse(Datatype.FP32);
+            for (double v : in.data()) {
+                if (type == Datatype.BOOL) {
+                    data.add(v != 0);
+                } else if (type.isIntegral()) {
+                    data.add((long) v);
+                } else {
+                    data.add(v);
+                }
+            }
+        }
+        try {
+            return codec.decode(codec.mapper().writeValueAsBytes(request), -1, runtime.signature()).inputs();
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
@@ -142,15 +223,37 @@ public class InferenceService {
         return metrics;
     }
 
+    /** Triton's model configuration of the served model. */
+    public ModelConfiguration configuration() {
+        return configuration;
+    }
+
     /** True when the name (and version, if given) is the model this server holds. */
     public boolean serves(String model, String version) {
         return name.equals(model) && (version == null || version.isEmpty() || VERSION.equals(version));
     }
 
-    public CompletableFuture<InferResponse> infer(InferRequest request) {
+    /** Fails with 404 unless the name (and version, if given) is the model this server holds. */
+    public void requireModel(String model, String version) {
+        if (!serves(model, version)) {
+            throw new InferenceException(InferenceException.NOT_FOUND, version == null
+                    ? "unknown model '" + model + "'; this server serves '" + name + "'"
+                    : "unknown model '" + model + "' version '" + version + "'; this server serves '"
+                    + name + "' version " + VERSION);
+        }
+    }
+
+    /** A response, and what the batcher said of the request: for the statistics, once it is answered. */
+    public record Inference(InferResponse response, long rows, Batcher.Answer answer) {
+    }
+
+    public CompletableFuture<Inference> infer(InferRequest request) {
         Set<String> wanted = new LinkedHashSet<>();
         request.outputs().forEach(o -> wanted.add(o.name()));
-        return batcher.submit(request.inputs(), wanted).thenApply(outputs -> {
+        // Triton counts the rows of a batched model's request as inferences, and any other request as one.
+        long rows = configuration.maxBatchSize() > 0 ? request.inputs().values().iterator().next().rows() : 1;
+        return batcher.submit(request.inputs(), wanted).thenApply(answer -> {
+            Map<String, Tensor> outputs = answer.outputs();
             Map<String, Tensor> ordered = new LinkedHashMap<>();
             if (wanted.isEmpty()) {
                 signature().outputs().forEach(o -> {
@@ -161,7 +264,7 @@ public class InferenceService {
             } else {
                 wanted.forEach(n -> ordered.put(n, outputs.get(n)));
             }
-            return new InferResponse(name, VERSION, request.id(), ordered);
+            return new Inference(new InferResponse(name, VERSION, request.id(), ordered), rows, answer);
         });
     }
 }

@@ -28,6 +28,8 @@ public interface ServerConfig {
 
     Shutdown shutdown();
 
+    SharedMemory sharedMemory();
+
     interface Model {
         /** An .onnx or .ort file, or an artifact directory with manifest.json. */
         String path();
@@ -93,5 +95,16 @@ public interface ServerConfig {
          */
         @WithDefault("10s")
         Duration drain();
+    }
+
+    /** Triton's system shared memory extension. */
+    interface SharedMemory {
+        /** Where shm_open puts POSIX shared memory objects; a region's key names a file here. */
+        @WithDefault("/dev/shm")
+        String directory();
+
+        /** Regions that may be registered at once. */
+        @WithDefault("64")
+        int maxRegions();
     }
 }

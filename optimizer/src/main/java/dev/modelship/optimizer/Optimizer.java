@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -96,9 +97,12 @@ public final class Optimizer {
             }
 
             Manifest.Validation validation = null;
+            Manifest.Warmup warmup = null;
             if (request.samples() > 0) {
-                validation = withGates(validate(request, format, signature, reference, current), request);
+                SampleSet samples = samples(request, signature);
+                validation = withGates(validate(request, format, reference, current, samples), request);
                 checkGates(request, validation, "");
+                warmup = warmup(samples);
             } else {
                 Validator.checkLoads(current);
             }
@@ -107,7 +111,7 @@ public final class Optimizer {
                     Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                     new Manifest.Source(request.source(), source.sha256(), format.id(), source.bytes()),
                     steps, new Manifest.Output(file, Digests.sha256(current), current.length),
-                    signature, validation);
+                    signature, validation, warmup);
             long tw = System.nanoTime();
             String location = store.write(digest, file, current, manifest);
             progress.done("write artifact " + location, tw, current.length, current.length);
@@ -115,18 +119,33 @@ public final class Optimizer {
         }
     }
 
-    /** The original against the result, on the request's samples. */
-    private Manifest.Validation validate(OptimizeRequest request, ModelFormat format, Manifest.Signature signature,
-                                         byte[] reference, byte[] current) {
-        long tv = System.nanoTime();
-        SampleSet samples;
+    private static SampleSet samples(OptimizeRequest request, Manifest.Signature signature) {
         if (request.sampleFile() == null) {
-            samples = SampleSet.generate(signature, request.samples(), SAMPLE_SEED);
+            return SampleSet.generate(signature, request.samples(), SAMPLE_SEED);
         } else if (request.sampleFile().toString().endsWith(".npy")) {
-            samples = SampleSet.readNpy(request.sampleFile(), signature, request.samples());
-        } else {
-            samples = SampleSet.readV2(request.sampleFile(), request.samples());
+            return SampleSet.readNpy(request.sampleFile(), signature, request.samples());
         }
+        return SampleSet.readV2(request.sampleFile(), request.samples());
+    }
+
+    /** The first sample as the manifest's warm-up request, unless it is too large to carry there. */
+    static Manifest.Warmup warmup(SampleSet samples) {
+        if (samples.samples().isEmpty()) {
+            return null;
+        }
+        Map<String, SampleSet.Sample> first = samples.samples().get(0);
+        if (first.values().stream().mapToInt(s -> s.values().length).sum() > Manifest.Warmup.MAX_VALUES) {
+            return null;
+        }
+        return new Manifest.Warmup(first.entrySet().stream().map(e -> new Manifest.WarmupInput(e.getKey(),
+                e.getValue().datatype(), Arrays.stream(e.getValue().shape()).boxed().toList(),
+                Arrays.stream(e.getValue().values()).boxed().toList())).toList());
+    }
+
+    /** The original against the result, on the request's samples. */
+    private Manifest.Validation validate(OptimizeRequest request, ModelFormat format, byte[] reference,
+                                         byte[] current, SampleSet samples) {
+        long tv = System.nanoTime();
         String ref = format == ModelFormat.ONNX ? "source model" : "converted model before passes";
         Manifest.Validation v = Validator.compare(ref, reference, current, samples);
         progress.done(String.format(Locale.ROOT,

@@ -1,8 +1,10 @@
 package dev.modelship.server.batching;
 
 import dev.modelship.server.metrics.InferenceMetrics;
+import dev.modelship.server.metrics.ModelStatistics.ComputeTimes;
 import dev.modelship.server.protocol.InferenceException;
 import dev.modelship.server.protocol.Tensor;
+import dev.modelship.server.runtime.ModelRuntime;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.jboss.logging.Logger;
@@ -43,6 +45,17 @@ public final class Batcher implements AutoCloseable {
     @FunctionalInterface
     public interface Runner {
         Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception;
+
+        /** {@link #run}, and how long it spent feeding inputs, running and reading outputs; by default all running. */
+        default ModelRuntime.Run runTimed(Map<String, Tensor> inputs, Set<String> outputs) throws Exception {
+            long start = System.nanoTime();
+            Map<String, Tensor> out = run(inputs, outputs);
+            return new ModelRuntime.Run(out, 0, System.nanoTime() - start, 0);
+        }
+    }
+
+    /** A request's outputs, how long it waited for its batch, and the times of the run that answered it. */
+    public record Answer(Map<String, Tensor> outputs, long queueNanos, ComputeTimes times) {
     }
 
     public record Settings(int maxBatchSize, Duration maxQueueDelay, int maxQueueSize, int workers, boolean stackable) {
@@ -78,7 +91,7 @@ public final class Batcher implements AutoCloseable {
      * {@link InferenceException}. Submitted from a Vert.x thread, it completes on the
      * submitter's Vert.x context, never on a batch worker.
      */
-    public CompletableFuture<Map<String, Tensor>> submit(Map<String, Tensor> inputs, Set<String> outputs) {
+    public CompletableFuture<Answer> submit(Map<String, Tensor> inputs, Set<String> outputs) {
         Pending p = new Pending(inputs, outputs, System.nanoTime(), callerContext());
         lock.lock();
         try {
@@ -206,7 +219,7 @@ public final class Batcher implements AutoCloseable {
         }
         for (Pending p : batch) {
             if (!p.answered) {
-                runAlone(p);
+                runAlone(p, start);
             }
         }
     }
@@ -225,9 +238,13 @@ public final class Batcher implements AutoCloseable {
             batch.forEach(p -> outputs.addAll(p.outputs));
         }
         long totalRows = stacked.values().iterator().next().rows();
-        Map<String, Tensor> result = runner.run(stacked, outputs);
-        metrics.batchRan((int) totalRows, System.nanoTime() - start);
+        long stacking = System.nanoTime() - start;
+        ModelRuntime.Run run = runner.runTimed(stacked, outputs);
+        long ranAt = System.nanoTime();
+        Map<String, Tensor> result = run.outputs();
         if (result.values().stream().anyMatch(t -> t.shape().length == 0 || t.rows() != totalRows)) {
+            metrics.batchRan((int) totalRows, new ComputeTimes(stacking + run.inputNanos(), run.inferNanos(),
+                    run.outputNanos()));
             return; // An output that is not one row per input row cannot be split; each runs alone.
         }
         // Every request's rows are cut before any is answered, so a failure here leaves
@@ -244,16 +261,19 @@ public final class Batcher implements AutoCloseable {
             answers.add(mine);
             row += p.rows();
         }
+        ComputeTimes times = new ComputeTimes(stacking + run.inputNanos(), run.inferNanos(),
+                run.outputNanos() + System.nanoTime() - ranAt);
+        metrics.batchRan((int) totalRows, times);
         for (int i = 0; i < batch.size(); i++) {
-            batch.get(i).answer(answers.get(i));
+            Pending p = batch.get(i);
+            p.answer(new Answer(answers.get(i), start - p.enqueuedNanos, times));
         }
     }
 
-    private void runAlone(Pending p) {
-        long start = System.nanoTime();
-        Map<String, Tensor> out;
+    private void runAlone(Pending p, long batchStart) {
+        ModelRuntime.Run run;
         try {
-            out = runner.run(p.inputs, p.outputs);
+            run = runner.runTimed(p.inputs, p.outputs);
         } catch (InferenceException e) {
             p.fail(e);
             return;
@@ -268,8 +288,9 @@ public final class Batcher implements AutoCloseable {
             p.fail(serverFault(t));
             return;
         }
-        metrics.batchRan((int) p.rows(), System.nanoTime() - start);
-        p.answer(out);
+        ComputeTimes times = new ComputeTimes(run.inputNanos(), run.inferNanos(), run.outputNanos());
+        metrics.batchRan((int) p.rows(), times);
+        p.answer(new Answer(run.outputs(), batchStart - p.enqueuedNanos, times));
     }
 
     private static void answerUnanswered(List<Pending> batch, Throwable cause) {
@@ -346,7 +367,7 @@ public final class Batcher implements AutoCloseable {
         final Set<String> outputs;
         final long enqueuedNanos;
         final Executor answerOn;
-        final CompletableFuture<Map<String, Tensor>> result = new CompletableFuture<>();
+        final CompletableFuture<Answer> result = new CompletableFuture<>();
         /** Set by the worker that owns the request once its answer is on the way. */
         boolean answered;
 
@@ -357,8 +378,8 @@ public final class Batcher implements AutoCloseable {
             this.answerOn = answerOn;
         }
 
-        void answer(Map<String, Tensor> outputs) {
-            deliver(() -> result.complete(outputs));
+        void answer(Answer answer) {
+            deliver(() -> result.complete(answer));
         }
 
         void fail(InferenceException e) {

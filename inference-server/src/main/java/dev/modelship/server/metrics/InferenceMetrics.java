@@ -45,6 +45,7 @@ public final class InferenceMetrics {
     private final Timer computeDuration;
     private final DistributionSummary batchSize;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final ModelStatistics statistics = new ModelStatistics();
 
     public InferenceMetrics(MeterRegistry registry, String model) {
         this.registry = registry;
@@ -89,7 +90,26 @@ public final class InferenceMetrics {
         return System.nanoTime();
     }
 
-    public void finished(long startNanos, Protocol protocol, Outcome outcome) {
+    /** A request answered with the model's outputs: {@code rows} rows, and what the batcher said of it. */
+    public void succeeded(long startNanos, Protocol protocol, long rows, long queueNanos,
+                          ModelStatistics.ComputeTimes times) {
+        long nanos = finished(startNanos, protocol, Outcome.success);
+        statistics.succeeded(nanos, rows, queueNanos, times);
+    }
+
+    /**
+     * A request answered with an error. One for a model this server does not serve counts in the
+     * requests counter (this server answered it) but not in the served model's statistics.
+     */
+    public void failed(long startNanos, Protocol protocol, InferenceException e) {
+        long nanos = finished(startNanos, protocol, Outcome.of(e));
+        if (e.status() != InferenceException.NOT_FOUND) {
+            statistics.failed(nanos);
+        }
+    }
+
+    private long finished(long startNanos, Protocol protocol, Outcome outcome) {
+        long nanos = System.nanoTime() - startNanos;
         inFlight.decrementAndGet();
         requests.computeIfAbsent(protocol + "/" + outcome, k -> Counter.builder("modelship.inference.requests")
                 .description("Inference requests by protocol and outcome")
@@ -98,12 +118,20 @@ public final class InferenceMetrics {
         requestDuration.computeIfAbsent(protocol, p -> latencyTimer("modelship.inference.request.duration",
                         "Time from receiving a request to answering it, inside the server")
                         .tag("protocol", p.name()).register(registry))
-                .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+                .record(nanos, TimeUnit.NANOSECONDS);
+        return nanos;
     }
 
-    public void batchRan(int rows, long computeNanos) {
+    /** One run of the model on {@code rows} rows, from one request or several. */
+    public void batchRan(int rows, ModelStatistics.ComputeTimes times) {
         batchSize.record(rows);
-        computeDuration.record(computeNanos, TimeUnit.NANOSECONDS);
+        computeDuration.record(times.computeNanos(), TimeUnit.NANOSECONDS);
+        statistics.executed(rows, times);
+    }
+
+    /** Triton's statistics extension's figures. */
+    public ModelStatistics.Snapshot statistics() {
+        return statistics.snapshot();
     }
 
     public void waited(long queueNanos) {

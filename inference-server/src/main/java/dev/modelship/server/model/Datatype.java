@@ -42,6 +42,14 @@ public enum Datatype {
     }
 
     /** Bytes per element in the little-endian binary form; 0 for BYTES. */
+    /** Signed and unsigned integers. */
+    public boolean isIntegral() {
+        return switch (this) {
+            case INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, UINT64 -> true;
+            default -> false;
+        };
+    }
+
     public int elementSize() {
         return elementSize;
     }

@@ -15,12 +15,14 @@ import java.util.Optional;
  * contract's {@link Manifest}, which refuses a schema version it does not know) names the file
  * and its sha256. The checksum is verified here, before anything is served.
  *
+ * <p>{@code warmup} is the artifact's validation sample, when the optimizer validated the model.
+ *
  * <p>{@code defaultName} is the model's name when none is configured: the file's name, or for an
  * artifact the name of the file it was built from (its directory is named by a digest, which
  * nobody wants to type into a URL).
  */
 public record ModelArtifact(Path modelFile, String format, String sha256, Optional<String> digest,
-        String defaultName) {
+        String defaultName, Optional<Manifest.Warmup> warmup) {
 
     /** Locates and verifies the model; fails with a message that says what is wrong. */
     public static ModelArtifact locate(Path path) {
@@ -33,7 +35,8 @@ public record ModelArtifact(Path modelFile, String format, String sha256, Option
         if (!Files.isReadable(path)) {
             throw new ModelLoadException("model file " + path + " is not readable");
         }
-        return new ModelArtifact(path, formatOf(path), sha256(path), Optional.empty(), nameFrom(path.getFileName().toString()));
+        return new ModelArtifact(path, formatOf(path), sha256(path), Optional.empty(),
+                nameFrom(path.getFileName().toString()), Optional.empty());
     }
 
     private static ModelArtifact fromArtifactDirectory(Path dir) {
@@ -63,7 +66,8 @@ public record ModelArtifact(Path modelFile, String format, String sha256, Option
         String sourceUri = manifest.source() == null || manifest.source().uri() == null ? "" : manifest.source().uri();
         String sourceFile = sourceUri.substring(sourceUri.lastIndexOf('/') + 1);
         String name = nameFrom(sourceFile.isEmpty() ? dir.getFileName().toString() : sourceFile);
-        return new ModelArtifact(modelFile, formatOf(modelFile), actual, Optional.of(manifest.digest()), name);
+        return new ModelArtifact(modelFile, formatOf(modelFile), actual, Optional.of(manifest.digest()), name,
+                Optional.ofNullable(manifest.warmup()));
     }
 
     /** A file name without its extension, made safe for a URL path segment. */

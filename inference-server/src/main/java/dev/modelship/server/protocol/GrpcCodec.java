@@ -1,6 +1,7 @@
 package dev.modelship.server.protocol;
 
 import com.google.protobuf.ByteString;
+import dev.modelship.server.grpc.v2.InferParameter;
 import dev.modelship.server.grpc.v2.InferTensorContents;
 import dev.modelship.server.grpc.v2.ModelInferRequest;
 import dev.modelship.server.grpc.v2.ModelInferResponse;
@@ -18,9 +19,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The gRPC form of the protocol: typed {@code contents} or {@code raw_input_contents}
- * in, and the same form back out. FP16 and BF16 have no typed field, so a response
- * holding them is always raw, as Triton does.
+ * The gRPC form of the protocol: typed {@code contents} or {@code raw_input_contents} in (never
+ * both in one request, as the protocol says), and {@code raw_output_contents} out, as Triton
+ * answers: Triton's own examples read only those, and KServe's client reads both. An input or
+ * output may instead be in a registered shared memory region (Triton's shared memory parameters);
+ * such an input has no entry in {@code raw_input_contents}, and such an output an empty one in
+ * {@code raw_output_contents}, so that the others keep their positions.
  */
 public final class GrpcCodec {
 
@@ -28,11 +32,32 @@ public final class GrpcCodec {
     }
 
     public static InferRequest decode(ModelInferRequest request, ModelSignature signature) {
+        return decode(request, signature, SharedMemory.NONE);
+    }
+
+    public static InferRequest decode(ModelInferRequest request, ModelSignature signature, SharedMemory sharedMemory) {
         boolean raw = request.getRawInputContentsCount() > 0;
-        if (raw && request.getRawInputContentsCount() != request.getInputsCount()) {
-            throw InferenceException.badRequest("raw_input_contents has %d entries for %d inputs",
-                    request.getRawInputContentsCount(), request.getInputsCount());
+        List<SharedMemory.Reference> sources = new ArrayList<>(request.getInputsCount());
+        int withData = 0;
+        for (ModelInferRequest.InferInputTensor in : request.getInputsList()) {
+            SharedMemory.Reference source = reference(in.getParametersMap(), "input '" + in.getName() + "'");
+            sources.add(source);
+            if (source == null) {
+                withData++;
+            } else if (in.hasContents()) {
+                throw InferenceException.badRequest("input '%s' is in shared memory and must not also have contents",
+                        in.getName());
+            }
+            if (raw && in.hasContents()) {
+                throw InferenceException.badRequest("input '%s' has typed contents and the request has"
+                        + " raw_input_contents; a request gives its tensors one way or the other", in.getName());
+            }
         }
+        if (raw && request.getRawInputContentsCount() != withData) {
+            throw InferenceException.badRequest("raw_input_contents has %d entries for %d inputs not in shared memory",
+                    request.getRawInputContentsCount(), withData);
+        }
+        int nextRaw = 0;
         Map<String, Tensor> inputs = new LinkedHashMap<>();
         for (int i = 0; i < request.getInputsCount(); i++) {
             ModelInferRequest.InferInputTensor in = request.getInputs(i);
@@ -53,9 +78,15 @@ public final class GrpcCodec {
             }
             RestCodec.checkSize(name, shape);
             RestCodec.checkAgainstSpec(name, datatype, shape, spec);
-            Tensor t = raw
-                    ? BinaryTensors.read(name, datatype, shape, request.getRawInputContents(i).asReadOnlyByteBuffer())
-                    : fromContents(name, datatype, shape, in.getContents());
+            SharedMemory.Reference source = sources.get(i);
+            Tensor t;
+            if (source != null) {
+                t = BinaryTensors.read(name, datatype, shape, sharedMemory.read(source));
+            } else if (raw) {
+                t = BinaryTensors.read(name, datatype, shape, request.getRawInputContents(nextRaw++).asReadOnlyByteBuffer());
+            } else {
+                t = fromContents(name, datatype, shape, in.getContents());
+            }
             inputs.put(name, t);
         }
         RestCodec.requireAllInputs(inputs, signature);
@@ -63,14 +94,57 @@ public final class GrpcCodec {
         for (ModelInferRequest.InferRequestedOutputTensor o : request.getOutputsList()) {
             signature.output(o.getName()).orElseThrow(() -> InferenceException.badRequest(
                     "unknown output '%s'; the model's outputs are %s", o.getName(), RestCodec.names(signature.outputs())));
-            outputs.add(new InferRequest.RequestedOutput(o.getName(), raw));
+            SharedMemory.Reference target = reference(o.getParametersMap(), "output '" + o.getName() + "'");
+            if (target != null) {
+                sharedMemory.check(target);
+            }
+            outputs.add(new InferRequest.RequestedOutput(o.getName(), true, target));
         }
-        return new InferRequest(request.getId().isEmpty() ? null : request.getId(), inputs, outputs, raw);
+        return new InferRequest(request.getId().isEmpty() ? null : request.getId(), inputs, outputs, true);
     }
 
-    public static ModelInferResponse encode(InferResponse response, boolean raw) {
-        boolean useRaw = raw || response.outputs().values().stream()
-                .anyMatch(t -> t.datatype() == Datatype.FP16 || t.datatype() == Datatype.BF16);
+    /** Triton's shared_memory_region, shared_memory_offset and shared_memory_byte_size parameters, or null. */
+    private static SharedMemory.Reference reference(Map<String, InferParameter> params, String what) {
+        InferParameter region = params.get("shared_memory_region");
+        if (region == null) {
+            return null;
+        }
+        if (region.getParameterChoiceCase() != InferParameter.ParameterChoiceCase.STRING_PARAM) {
+            throw InferenceException.badRequest("%s: shared_memory_region must be a string_param", what);
+        }
+        long size = integer(params.get("shared_memory_byte_size"), "shared_memory_byte_size", what, true);
+        long offset = integer(params.get("shared_memory_offset"), "shared_memory_offset", what, false);
+        return new SharedMemory.Reference(region.getStringParam(), offset, size);
+    }
+
+    private static long integer(InferParameter p, String field, String what, boolean required) {
+        if (p == null) {
+            if (required) {
+                throw InferenceException.badRequest("%s: %s must be given with shared_memory_region", what, field);
+            }
+            return 0;
+        }
+        long v = switch (p.getParameterChoiceCase()) {
+            case INT64_PARAM -> p.getInt64Param();
+            case UINT64_PARAM -> p.getUint64Param();
+            default -> throw InferenceException.badRequest("%s: %s must be an int64_param", what, field);
+        };
+        if (v < 0) {
+            throw InferenceException.badRequest("%s: %s must not be negative", what, field);
+        }
+        return v;
+    }
+
+    public static ModelInferResponse encode(InferResponse response) {
+        return encode(response, List.of(), SharedMemory.NONE);
+    }
+
+    /** Every output in raw_output_contents, or written to its shared memory region when asked. */
+    public static ModelInferResponse encode(InferResponse response, List<InferRequest.RequestedOutput> requested,
+                                            SharedMemory sharedMemory) {
+        Map<String, SharedMemory.Reference> inSharedMemory = new LinkedHashMap<>();
+        requested.stream().filter(o -> o.sharedMemory() != null)
+                .forEach(o -> inSharedMemory.put(o.name(), o.sharedMemory()));
         ModelInferResponse.Builder b = ModelInferResponse.newBuilder()
                 .setModelName(response.modelName())
                 .setModelVersion(response.modelVersion());
@@ -85,10 +159,18 @@ public final class GrpcCodec {
             for (long d : t.shape()) {
                 o.addShape(d);
             }
-            if (useRaw) {
-                b.addRawOutputContents(ByteString.copyFrom(BinaryTensors.toBytes(t)));
+            byte[] bytes = BinaryTensors.toBytes(t);
+            SharedMemory.Reference target = inSharedMemory.get(e.getKey());
+            if (target != null) {
+                sharedMemory.write(target, e.getKey(), bytes);
+                o.putParameters("shared_memory_region", InferParameter.newBuilder().setStringParam(target.region()).build());
+                o.putParameters("shared_memory_byte_size", InferParameter.newBuilder().setInt64Param(bytes.length).build());
+                if (target.offset() != 0) {
+                    o.putParameters("shared_memory_offset", InferParameter.newBuilder().setInt64Param(target.offset()).build());
+                }
+                b.addRawOutputContents(ByteString.EMPTY);
             } else {
-                o.setContents(toContents(t));
+                b.addRawOutputContents(ByteString.copyFrom(bytes));
             }
             b.addOutputs(o);
         }
@@ -140,31 +222,5 @@ public final class GrpcCodec {
             throw InferenceException.badRequest("input '%s' has %d values in %s but shape %s needs %d",
                     name, given, field, Arrays.toString(shape), count);
         }
-    }
-
-    private static InferTensorContents toContents(Tensor t) {
-        InferTensorContents.Builder c = InferTensorContents.newBuilder();
-        if (t.datatype() == Datatype.BYTES) {
-            for (byte[] e : t.elements()) {
-                c.addBytesContents(ByteString.copyFrom(e));
-            }
-            return c.build();
-        }
-        ByteBuffer in = t.data();
-        int n = (int) t.elementCount();
-        for (int i = 0; i < n; i++) {
-            Object v = TensorValues.get(in, t.datatype(), i);
-            switch (t.datatype()) {
-                case BOOL -> c.addBoolContents((Boolean) v);
-                case INT8, INT16, INT32 -> c.addIntContents(((Number) v).intValue());
-                case INT64 -> c.addInt64Contents((Long) v);
-                case UINT8, UINT16, UINT32 -> c.addUintContents((int) ((Number) v).longValue());
-                case UINT64 -> c.addUint64Contents(((BigInteger) v).longValue());
-                case FP32 -> c.addFp32Contents((Float) v);
-                case FP64 -> c.addFp64Contents((Double) v);
-                default -> throw new IllegalStateException(t.datatype() + " goes raw");
-            }
-        }
-        return c.build();
     }
 }

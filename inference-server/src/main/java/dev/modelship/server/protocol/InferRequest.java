@@ -5,11 +5,17 @@ import java.util.Map;
 
 /**
  * A decoded inference request: the inputs by name (in request order), the outputs the
- * client asked for (empty means all), and whether each should come back in binary form.
+ * client asked for (empty means all), whether each should come back in binary form, and
+ * where an output goes to shared memory instead.
  */
 public record InferRequest(String id, Map<String, Tensor> inputs, List<RequestedOutput> outputs,
                            boolean binaryOutputsByDefault) {
 
-    public record RequestedOutput(String name, Boolean binary) {
+    /** {@code sharedMemory}: null, or the region the output is written to instead of the response. */
+    public record RequestedOutput(String name, Boolean binary, SharedMemory.Reference sharedMemory) {
+
+        public RequestedOutput(String name, Boolean binary) {
+            this(name, binary, null);
+        }
     }
 }

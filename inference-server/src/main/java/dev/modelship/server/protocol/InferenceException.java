@@ -9,6 +9,7 @@ public class InferenceException extends RuntimeException {
     public static final int BAD_REQUEST = 400;
     public static final int NOT_FOUND = 404;
     public static final int PAYLOAD_TOO_LARGE = 413;
+    public static final int UNSUPPORTED_MEDIA_TYPE = 415;
     public static final int INTERNAL = 500;
     public static final int UNAVAILABLE = 503;
 

@@ -57,6 +57,11 @@ public final class RestCodec {
      * Inference-Header-Content-Length, or -1 when the body is JSON alone.
      */
     public InferRequest decode(byte[] body, int headerLength, ModelSignature signature) {
+        return decode(body, headerLength, signature, SharedMemory.NONE);
+    }
+
+    /** {@link #decode(byte[], int, ModelSignature)} with tensors that may be given in shared memory. */
+    public InferRequest decode(byte[] body, int headerLength, ModelSignature signature, SharedMemory sharedMemory) {
         if (headerLength > body.length) {
             throw InferenceException.badRequest(
                     "Inference-Header-Content-Length is %d but the body has only %d bytes", headerLength, body.length);
@@ -95,7 +100,7 @@ public final class RestCodec {
             }
             TensorSpec spec = signature.input(name).orElseThrow(() -> InferenceException.badRequest(
                     "unknown input '%s'; the model's inputs are %s", name, names(signature.inputs())));
-            decoded.put(name, decodeInput(input, name, spec, binary));
+            decoded.put(name, decodeInput(input, name, spec, binary, sharedMemory));
         }
         if (binary.hasRemaining()) {
             throw InferenceException.badRequest(
@@ -119,7 +124,11 @@ public final class RestCodec {
                 JsonNode params = o.get("parameters");
                 Boolean asBinary = params != null && params.has("binary_data")
                         ? booleanParameter(params, "binary_data", "output '" + name + "'") : null;
-                outputs.add(new InferRequest.RequestedOutput(name, asBinary));
+                SharedMemory.Reference target = sharedMemoryReference(params, "output '" + name + "'");
+                if (target != null) {
+                    sharedMemory.check(target);
+                }
+                outputs.add(new InferRequest.RequestedOutput(name, asBinary, target));
             }
         }
         return new InferRequest(id, decoded, outputs, binaryByDefault);
@@ -134,7 +143,8 @@ public final class RestCodec {
         }
     }
 
-    private Tensor decodeInput(JsonNode input, String name, TensorSpec spec, ByteBuffer binary) {
+    private Tensor decodeInput(JsonNode input, String name, TensorSpec spec, ByteBuffer binary,
+                               SharedMemory sharedMemory) {
         String typeName = requiredText(input, "datatype", "input '" + name + "'");
         Datatype datatype = Datatype.parse(typeName).orElseThrow(() -> InferenceException.badRequest(
                 "input '%s': '%s' is not a datatype of the protocol", name, typeName));
@@ -142,6 +152,13 @@ public final class RestCodec {
         checkAgainstSpec(name, datatype, shape, spec);
 
         JsonNode params = input.get("parameters");
+        SharedMemory.Reference source = sharedMemoryReference(params, "input '" + name + "'");
+        if (source != null) {
+            if (input.has("data") || params.has("binary_data_size")) {
+                throw InferenceException.badRequest("input '%s' is in shared memory and must not also have data", name);
+            }
+            return BinaryTensors.read(name, datatype, shape, sharedMemory.read(source));
+        }
         JsonNode binarySize = params != null && params.isObject() ? params.get("binary_data_size") : null;
         if (binarySize != null) {
             if (!binarySize.canConvertToLong() || binarySize.asLong() < 0 || !binarySize.isIntegralNumber()) {
@@ -288,9 +305,18 @@ public final class RestCodec {
     }
 
     public Encoded encode(InferResponse response, InferRequest request) {
+        return encode(response, request, SharedMemory.NONE);
+    }
+
+    /** Encodes a response, writing the outputs asked for in shared memory there instead. */
+    public Encoded encode(InferResponse response, InferRequest request, SharedMemory sharedMemory) {
         Map<String, Boolean> binaryByName = new LinkedHashMap<>();
+        Map<String, SharedMemory.Reference> inSharedMemory = new LinkedHashMap<>();
         for (InferRequest.RequestedOutput o : request.outputs()) {
             binaryByName.put(o.name(), o.binary() != null ? o.binary() : request.binaryOutputsByDefault());
+            if (o.sharedMemory() != null) {
+                inSharedMemory.put(o.name(), o.sharedMemory());
+            }
         }
         ByteArrayOutputStream json = new ByteArrayOutputStream(256);
         List<Tensor> binaryParts = new ArrayList<>();
@@ -313,7 +339,18 @@ public final class RestCodec {
                     g.writeNumber(d);
                 }
                 g.writeEndArray();
-                if (asBinary) {
+                SharedMemory.Reference target = inSharedMemory.get(e.getKey());
+                if (target != null) {
+                    byte[] bytes = BinaryTensors.toBytes(t);
+                    sharedMemory.write(target, e.getKey(), bytes);
+                    g.writeObjectFieldStart("parameters");
+                    g.writeStringField("shared_memory_region", target.region());
+                    g.writeNumberField("shared_memory_byte_size", bytes.length);
+                    if (target.offset() != 0) {
+                        g.writeNumberField("shared_memory_offset", target.offset());
+                    }
+                    g.writeEndObject();
+                } else if (asBinary) {
                     g.writeObjectFieldStart("parameters");
                     g.writeNumberField("binary_data_size", t.binarySize());
                     g.writeEndObject();
@@ -419,6 +456,30 @@ public final class RestCodec {
             throw InferenceException.badRequest("%s parameter '%s' must be true or false", what, field);
         }
         return v.booleanValue();
+    }
+
+    /**
+     * The shared_memory_region, shared_memory_offset (default 0) and shared_memory_byte_size
+     * parameters of an input or output, or null when it has no region.
+     */
+    private static SharedMemory.Reference sharedMemoryReference(JsonNode params, String what) {
+        if (params == null || !params.isObject() || !params.has("shared_memory_region")) {
+            return null;
+        }
+        JsonNode region = params.get("shared_memory_region");
+        if (!region.isTextual()) {
+            throw InferenceException.badRequest("%s: shared_memory_region must be a string", what);
+        }
+        JsonNode size = params.get("shared_memory_byte_size");
+        if (size == null || !size.isIntegralNumber() || !size.canConvertToLong() || size.asLong() < 0) {
+            throw InferenceException.badRequest("%s: shared_memory_byte_size must be given as a non-negative"
+                    + " integer with shared_memory_region", what);
+        }
+        JsonNode offset = params.get("shared_memory_offset");
+        if (offset != null && (!offset.isIntegralNumber() || !offset.canConvertToLong() || offset.asLong() < 0)) {
+            throw InferenceException.badRequest("%s: shared_memory_offset must be a non-negative integer", what);
+        }
+        return new SharedMemory.Reference(region.textValue(), offset == null ? 0 : offset.asLong(), size.asLong());
     }
 
     static List<String> names(List<TensorSpec> specs) {

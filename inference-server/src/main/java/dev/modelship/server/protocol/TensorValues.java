@@ -48,10 +48,7 @@ final class TensorValues {
     }
 
     static boolean isIntegral(Datatype t) {
-        return switch (t) {
-            case INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, UINT64 -> true;
-            default -> false;
-        };
+        return t.isIntegral();
     }
 
     static boolean isFloating(Datatype t) {

@@ -8,7 +8,9 @@ import java.util.Map;
 public final class ServerInfo {
 
     public static final String NAME = "modelship";
-    public static final List<String> EXTENSIONS = List.of("binary_tensor_data");
+    /** Triton's names of the extensions implemented (CUDA shared memory is not: there is no GPU). */
+    public static final List<String> EXTENSIONS = List.of("binary_tensor_data", "statistics", "model_configuration",
+            "model_repository", "system_shared_memory");
 
     private ServerInfo() {
     }

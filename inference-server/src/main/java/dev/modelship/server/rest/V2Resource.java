@@ -1,12 +1,14 @@
 package dev.modelship.server.rest;
 
 import dev.modelship.server.InferenceService;
+import dev.modelship.server.ServerConfig;
+import dev.modelship.server.batching.Batcher;
 import dev.modelship.server.metrics.InferenceMetrics;
-import dev.modelship.server.metrics.InferenceMetrics.Outcome;
 import dev.modelship.server.model.TensorSpec;
 import dev.modelship.server.protocol.InferRequest;
 import dev.modelship.server.protocol.InferenceException;
 import dev.modelship.server.protocol.RestCodec;
+import dev.modelship.server.triton.SharedMemoryRegions;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -37,10 +39,16 @@ public class V2Resource {
 
     private final InferenceService service;
     private final RestCodec codec;
+    private final SharedMemoryRegions sharedMemory;
 
-    public V2Resource(InferenceService service, RestCodec codec) {
+    private final long maxRequestBytes;
+
+    public V2Resource(InferenceService service, RestCodec codec, SharedMemoryRegions sharedMemory,
+                      ServerConfig config) {
         this.service = service;
         this.codec = codec;
+        this.sharedMemory = sharedMemory;
+        this.maxRequestBytes = config.limits().maxRequestSize().asLongValue();
     }
 
     @GET
@@ -91,8 +99,9 @@ public class V2Resource {
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.WILDCARD)
     public CompletionStage<Response> infer(@PathParam("model") String model,
-                                           @HeaderParam(HEADER_LENGTH) String headerLength, byte[] body) {
-        return infer(model, null, headerLength, body);
+                                           @HeaderParam(HEADER_LENGTH) String headerLength,
+                                           @HeaderParam("Content-Encoding") String encoding, byte[] body) {
+        return infer(model, null, headerLength, encoding, body);
     }
 
     @POST
@@ -101,11 +110,13 @@ public class V2Resource {
     @Produces(MediaType.WILDCARD)
     public CompletionStage<Response> inferVersion(@PathParam("model") String model,
                                                   @PathParam("version") String version,
-                                                  @HeaderParam(HEADER_LENGTH) String headerLength, byte[] body) {
-        return infer(model, version, headerLength, body);
+                                                  @HeaderParam(HEADER_LENGTH) String headerLength,
+                                                  @HeaderParam("Content-Encoding") String encoding, byte[] body) {
+        return infer(model, version, headerLength, encoding, body);
     }
 
-    private CompletionStage<Response> infer(String model, String version, String headerLength, byte[] body) {
+    private CompletionStage<Response> infer(String model, String version, String headerLength, String encoding,
+                                            byte[] body) {
         InferenceMetrics metrics = service.metrics();
         long start = metrics.started();
         InferRequest request;
@@ -114,14 +125,21 @@ public class V2Resource {
             if (!service.accepting()) {
                 throw new InferenceException(InferenceException.UNAVAILABLE, "model '" + model + "' is not ready");
             }
-            request = codec.decode(body == null ? new byte[0] : body, parseHeaderLength(headerLength),
-                    service.signature());
-            return service.infer(request).handle((response, failure) -> {
+            byte[] sent = ContentEncoding.decode(body == null ? new byte[0] : body, encoding, maxRequestBytes);
+            request = codec.decode(sent, parseHeaderLength(headerLength), service.signature(), sharedMemory);
+            return service.infer(request).handle((inference, failure) -> {
                 if (failure != null) {
                     return fail(failure, metrics, start);
                 }
-                RestCodec.Encoded encoded = codec.encode(response, request);
-                metrics.finished(start, InferenceMetrics.Protocol.rest, Outcome.success);
+                RestCodec.Encoded encoded;
+                try {
+                    encoded = codec.encode(inference.response(), request, sharedMemory);
+                } catch (RuntimeException e) {
+                    return fail(e, metrics, start);
+                }
+                Batcher.Answer answer = inference.answer();
+                metrics.succeeded(start, InferenceMetrics.Protocol.rest, inference.rows(), answer.queueNanos(),
+                        answer.times());
                 Response.ResponseBuilder ok = Response.ok(encoded.body());
                 if (encoded.hasBinary()) {
                     ok.type(MediaType.APPLICATION_OCTET_STREAM).header(HEADER_LENGTH, encoded.headerLength());
@@ -140,7 +158,7 @@ public class V2Resource {
         if (e.isServerFault()) {
             LOG.error("inference failed", e);
         }
-        metrics.finished(start, InferenceMetrics.Protocol.rest, Outcome.of(e));
+        metrics.failed(start, InferenceMetrics.Protocol.rest, e);
         return Response.status(e.status()).type(MediaType.APPLICATION_JSON).entity(codec.error(e.getMessage())).build();
     }
 
@@ -160,12 +178,7 @@ public class V2Resource {
     }
 
     private void checkModel(String model, String version) {
-        if (!service.serves(model, version)) {
-            throw new InferenceException(InferenceException.NOT_FOUND, version == null
-                    ? "unknown model '" + model + "'; this server serves '" + service.modelName() + "'"
-                    : "unknown model '" + model + "' version '" + version + "'; this server serves '"
-                    + service.modelName() + "' version " + InferenceService.VERSION);
-        }
+        service.requireModel(model, version);
     }
 
     private Response metadata(String model, String version) {

@@ -80,7 +80,7 @@ class BatcherTest {
         Batcher batcher = new Batcher(runtime::run,
                 new Batcher.Settings(64, Duration.ofMillis(50), 1000, 1, true), new InferenceMetrics(registry, "m"));
         List<Map<String, Tensor>> requests = new ArrayList<>();
-        List<CompletableFuture<Map<String, Tensor>>> futures = new ArrayList<>();
+        List<CompletableFuture<Batcher.Answer>> futures = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             int rows = 1 + i % 3;
             float[] v = new float[rows * 4];
@@ -93,7 +93,7 @@ class BatcherTest {
             futures.add(batcher.submit(r, Set.of()));
         }
         for (int i = 0; i < requests.size(); i++) {
-            Tensor batched = futures.get(i).get(10, TimeUnit.SECONDS).get("y");
+            Tensor batched = futures.get(i).get(10, TimeUnit.SECONDS).outputs().get("y");
             Tensor alone = runtime.run(requests.get(i), Set.of()).get("y");
             assertThat(batched.shape()).containsExactly(alone.shape());
             assertThat(floats(batched)).containsExactly(floats(alone));
@@ -119,13 +119,13 @@ class BatcherTest {
         };
         Batcher batcher = new Batcher(faulty, new Batcher.Settings(64, Duration.ofMillis(50), 100, 1, true),
                 new InferenceMetrics(new SimpleMeterRegistry(), "m"));
-        CompletableFuture<Map<String, Tensor>> good1 = batcher.submit(rows(1, 2, 3, 4), Set.of());
-        CompletableFuture<Map<String, Tensor>> bad = batcher.submit(rows(poison, 0, 0, 0), Set.of());
-        CompletableFuture<Map<String, Tensor>> good2 = batcher.submit(rows(5, 6, 7, 8), Set.of());
+        CompletableFuture<Batcher.Answer> good1 = batcher.submit(rows(1, 2, 3, 4), Set.of());
+        CompletableFuture<Batcher.Answer> bad = batcher.submit(rows(poison, 0, 0, 0), Set.of());
+        CompletableFuture<Batcher.Answer> good2 = batcher.submit(rows(5, 6, 7, 8), Set.of());
 
-        assertThat(floats(good1.get(10, TimeUnit.SECONDS).get("y")))
+        assertThat(floats(good1.get(10, TimeUnit.SECONDS).outputs().get("y")))
                 .containsExactly(floats(runtime.run(rows(1, 2, 3, 4), Set.of()).get("y")));
-        assertThat(floats(good2.get(10, TimeUnit.SECONDS).get("y")))
+        assertThat(floats(good2.get(10, TimeUnit.SECONDS).outputs().get("y")))
                 .containsExactly(floats(runtime.run(rows(5, 6, 7, 8), Set.of()).get("y")));
         assertThatThrownBy(() -> bad.get(10, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class)
@@ -149,10 +149,10 @@ class BatcherTest {
         };
         Batcher batcher = new Batcher(slow, new Batcher.Settings(1, Duration.ZERO, 2, 1, false),
                 new InferenceMetrics(new SimpleMeterRegistry(), "m"));
-        CompletableFuture<Map<String, Tensor>> first = batcher.submit(rows(1, 1, 1, 1), Set.of());
+        CompletableFuture<Batcher.Answer> first = batcher.submit(rows(1, 1, 1, 1), Set.of());
         assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
-        CompletableFuture<Map<String, Tensor>> q1 = batcher.submit(rows(2, 2, 2, 2), Set.of());
-        CompletableFuture<Map<String, Tensor>> q2 = batcher.submit(rows(3, 3, 3, 3), Set.of());
+        CompletableFuture<Batcher.Answer> q1 = batcher.submit(rows(2, 2, 2, 2), Set.of());
+        CompletableFuture<Batcher.Answer> q2 = batcher.submit(rows(3, 3, 3, 3), Set.of());
         assertThatThrownBy(() -> batcher.submit(rows(4, 4, 4, 4), Set.of()))
                 .isInstanceOfSatisfying(InferenceException.class, e -> assertThat(e.status()).isEqualTo(503))
                 .hasMessageContaining("queue is full");
@@ -160,8 +160,8 @@ class BatcherTest {
         release.countDown();
         Thread closer = new Thread(batcher::close);
         closer.start();
-        for (CompletableFuture<Map<String, Tensor>> f : List.of(first, q1, q2)) {
-            assertThat(f.get(10, TimeUnit.SECONDS)).containsKey("y");
+        for (CompletableFuture<Batcher.Answer> f : List.of(first, q1, q2)) {
+            assertThat(f.get(10, TimeUnit.SECONDS).outputs()).containsKey("y");
         }
         closer.join(10_000);
         assertThatThrownBy(() -> batcher.submit(rows(5, 5, 5, 5), Set.of()))
@@ -222,8 +222,8 @@ class BatcherTest {
         }
 
         /** Submits a request that occupies the only worker until {@link #release()}. */
-        CompletableFuture<Map<String, Tensor>> hold(Batcher batcher) throws InterruptedException {
-            CompletableFuture<Map<String, Tensor>> held = batcher.submit(rows(HOLD, 0, 0, 0), Set.of());
+        CompletableFuture<Batcher.Answer> hold(Batcher batcher) throws InterruptedException {
+            CompletableFuture<Batcher.Answer> held = batcher.submit(rows(HOLD, 0, 0, 0), Set.of());
             assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
             return held;
         }
@@ -240,13 +240,13 @@ class BatcherTest {
                 new InferenceMetrics(new SimpleMeterRegistry(), "m"));
     }
 
-    private static void assertAnswered(CompletableFuture<Map<String, Tensor>> future, Map<String, Tensor> request)
+    private static void assertAnswered(CompletableFuture<Batcher.Answer> future, Map<String, Tensor> request)
             throws Exception {
-        assertThat(floats(future.get(10, TimeUnit.SECONDS).get("y")))
+        assertThat(floats(future.get(10, TimeUnit.SECONDS).outputs().get("y")))
                 .containsExactly(floats(runtime.run(request, Set.of()).get("y")));
     }
 
-    private static void assertFailed(CompletableFuture<Map<String, Tensor>> future, int status, String message) {
+    private static void assertFailed(CompletableFuture<Batcher.Answer> future, int status, String message) {
         assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class)
                 .cause().isInstanceOfSatisfying(InferenceException.class, e -> {
@@ -272,11 +272,11 @@ class BatcherTest {
                                                                           String message) throws Exception {
         FaultyModel model = new FaultyModel(fault);
         Batcher batcher = batcher(model);
-        CompletableFuture<Map<String, Tensor>> held = model.hold(batcher);
+        CompletableFuture<Batcher.Answer> held = model.hold(batcher);
         Map<String, Tensor> good = rows(1, 2, 3, 4);
-        CompletableFuture<Map<String, Tensor>> bad1 = batcher.submit(rows(POISON, 0, 0, 0), Set.of());
-        CompletableFuture<Map<String, Tensor>> good1 = batcher.submit(good, Set.of());
-        CompletableFuture<Map<String, Tensor>> bad2 = batcher.submit(rows(0, 0, 0, 0, 0, POISON, 0, 0), Set.of());
+        CompletableFuture<Batcher.Answer> bad1 = batcher.submit(rows(POISON, 0, 0, 0), Set.of());
+        CompletableFuture<Batcher.Answer> good1 = batcher.submit(good, Set.of());
+        CompletableFuture<Batcher.Answer> bad2 = batcher.submit(rows(0, 0, 0, 0, 0, POISON, 0, 0), Set.of());
         model.release();
 
         assertAnswered(held, rows(HOLD, 0, 0, 0));
@@ -301,9 +301,9 @@ class BatcherTest {
                 .isInstanceOf(ArithmeticException.class);
         FaultyModel model = new FaultyModel(() -> new AssertionError("not poisoned"));
         Batcher batcher = batcher(model);
-        CompletableFuture<Map<String, Tensor>> held = model.hold(batcher);
-        CompletableFuture<Map<String, Tensor>> first = batcher.submit(empty, Set.of());
-        CompletableFuture<Map<String, Tensor>> second = batcher.submit(empty, Set.of());
+        CompletableFuture<Batcher.Answer> held = model.hold(batcher);
+        CompletableFuture<Batcher.Answer> first = batcher.submit(empty, Set.of());
+        CompletableFuture<Batcher.Answer> second = batcher.submit(empty, Set.of());
         model.release();
 
         assertAnswered(held, rows(HOLD, 0, 0, 0));
@@ -330,11 +330,11 @@ class BatcherTest {
             return out;
         };
         Batcher batcher = batcher(unnamedOutput);
-        CompletableFuture<Map<String, Tensor>> held = model.hold(batcher);
+        CompletableFuture<Batcher.Answer> held = model.hold(batcher);
         Map<String, Tensor> a = rows(1, 2, 3, 4);
         Map<String, Tensor> b = rows(5, 6, 7, 8);
-        CompletableFuture<Map<String, Tensor>> fa = batcher.submit(a, Set.of("y"));
-        CompletableFuture<Map<String, Tensor>> fb = batcher.submit(b, Set.of("y"));
+        CompletableFuture<Batcher.Answer> fa = batcher.submit(a, Set.of("y"));
+        CompletableFuture<Batcher.Answer> fb = batcher.submit(b, Set.of("y"));
         model.release();
 
         assertAnswered(held, rows(HOLD, 0, 0, 0));
@@ -351,11 +351,11 @@ class BatcherTest {
     void outOfMemoryAnswersEveryRequestThenRefusesAllUntilARestart() throws Exception {
         FaultyModel model = new FaultyModel(() -> new OutOfMemoryError("injected"));
         Batcher batcher = batcher(model);
-        CompletableFuture<Map<String, Tensor>> held = model.hold(batcher);
-        CompletableFuture<Map<String, Tensor>> bad1 = batcher.submit(rows(POISON, 0, 0, 0), Set.of());
-        CompletableFuture<Map<String, Tensor>> bad2 = batcher.submit(rows(0, POISON, 0, 0), Set.of());
+        CompletableFuture<Batcher.Answer> held = model.hold(batcher);
+        CompletableFuture<Batcher.Answer> bad1 = batcher.submit(rows(POISON, 0, 0, 0), Set.of());
+        CompletableFuture<Batcher.Answer> bad2 = batcher.submit(rows(0, POISON, 0, 0), Set.of());
         // Two columns do not stack with four: still queued when the batch above fails.
-        CompletableFuture<Map<String, Tensor>> queued = batcher.submit(Map.of("x", Tensor.ofBytes(Datatype.FP32,
+        CompletableFuture<Batcher.Answer> queued = batcher.submit(Map.of("x", Tensor.ofBytes(Datatype.FP32,
                 new long[] {1, 2}, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN))), Set.of());
         model.release();
 

@@ -40,7 +40,12 @@ class ClientCompatibilityIT {
     private static final Path VENV_PYTHON = ServerProcess.REPO.resolve(".venv/bin/python");
     /** The Identity-per-datatype model (FP16 among them) the round-trip tests use. */
     private static final String TYPES_MODEL = "all_types";
-    private static final List<String> MODELS = List.of("digits_mlp", "multi_io", "string_input", TYPES_MODEL);
+    /**
+     * One server per model. fixed_batch (no open dimension) is there for Triton's model configuration:
+     * max_batch_size 0 with the full shape, which none of the others has.
+     */
+    private static final List<String> MODELS = List.of("digits_mlp", "multi_io", "string_input", TYPES_MODEL,
+            "fixed_batch");
     private static final Duration SUITE_TIMEOUT = Duration.ofMinutes(3);
 
     private final Map<String, ServerProcess> servers = new LinkedHashMap<>();
@@ -85,6 +90,18 @@ class ClientCompatibilityIT {
     @Test
     void kserveGrpc() throws Exception {
         runSuite("test_kserve_grpc.py", 16);
+    }
+
+    /** Triton's extensions: statistics, model configuration, compression, shared memory, repository. */
+    @Test
+    void tritonExtensionsHttp() throws Exception {
+        runSuite("test_triton_extensions_http.py", 40);
+    }
+
+    /** The same over gRPC, with raw_output_contents and gRPC message compression. */
+    @Test
+    void tritonExtensionsGrpc() throws Exception {
+        runSuite("test_triton_extensions_grpc.py", 27);
     }
 
     private void runSuite(String file, int expectedTests) throws Exception {

@@ -1485,11 +1485,22 @@ class RequestFuzzIT {
         ModelInferResponse grpc = GRPCInferenceServiceGrpc.newBlockingStub(channels.get("digits_mlp"))
                 .withDeadlineAfter(30, TimeUnit.SECONDS)
                 .modelInfer(ModelInferRequest.newBuilder().setModelName("digits_mlp").addInputs(tensor).build());
-        for (ModelInferResponse.InferOutputTensor o : grpc.getOutputsList()) {
-            if (o.getName().equals("label")) {
-                assertThat(o.getContents().getInt64ContentsList()).isEqualTo(labels);
+        // Answered in raw_output_contents, as Triton answers, typed contents in or not.
+        assertThat(grpc.getRawOutputContentsCount()).isEqualTo(grpc.getOutputsCount());
+        for (int n = 0; n < grpc.getOutputsCount(); n++) {
+            java.nio.ByteBuffer raw = grpc.getRawOutputContents(n).asReadOnlyByteBuffer()
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            if (grpc.getOutputs(n).getName().equals("label")) {
+                List<Long> got = new ArrayList<>();
+                while (raw.hasRemaining()) {
+                    got.add(raw.getLong());
+                }
+                assertThat(got).isEqualTo(labels);
             } else {
-                List<Float> got = o.getContents().getFp32ContentsList();
+                List<Float> got = new ArrayList<>();
+                while (raw.hasRemaining()) {
+                    got.add(raw.getFloat());
+                }
                 assertThat(got).hasSameSizeAs(probabilities);
                 for (int i = 0; i < got.size(); i++) {
                     assertThat((double) got.get(i)).isCloseTo(probabilities.get(i), within(1e-5));

@@ -1,5 +1,6 @@
 package dev.modelship.server.it;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,6 +59,56 @@ class StartupIT {
             V2Client client = new V2Client(server.httpUrl());
             assertThat(client.get("/v2/models/fraud_xgb").status()).isEqualTo(200);
             assertThat(client.get("/v2/models/" + dir.getFileName()).status()).isEqualTo(404);
+        }
+    }
+
+    @Test
+    void anArtifactIsWarmedUpWithItsValidationSample() throws Exception {
+        Path dir = artifact();
+        // The optimizer's manifest carries the first of its samples: one row of dynamic_batch's x [N, 4].
+        JsonNode warmup = V2Client.JSON.readTree(dir.resolve("manifest.json").toFile()).path("warmup");
+        assertThat(warmup.path("inputs")).hasSize(1);
+        assertThat(warmup.path("inputs").get(0).path("name").asText()).isEqualTo("x");
+        assertThat(warmup.path("inputs").get(0).path("shape").toString()).isEqualTo("[1,4]");
+        assertThat(warmup.path("inputs").get(0).path("data")).hasSize(4);
+        try (ServerProcess server = ServerProcess.start(dir, Map.of())) {
+            assertThat(server.log()).contains("warmed up with the artifact's validation sample");
+            assertThat(new V2Client(server.httpUrl()).get("/v2/health/ready").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void anArtifactWhoseValidationSampleCannotRunIsNotServed() throws Exception {
+        Path dir = artifact();
+        Path manifest = dir.resolve("manifest.json");
+        // A sample for an input the model does not have: the model cannot run on what it was validated with.
+        String written = Files.readString(manifest);
+        assertThat(written).contains("\"name\" : \"x\"");
+        Files.writeString(manifest, written.replace("\"name\" : \"x\"", "\"name\" : \"nope\""));
+        assertFailsToStart(dir, "with the artifact's validation sample failed");
+    }
+
+    /**
+     * string_numbers.onnx casts its text input to numbers: ONNX Runtime fails on the empty strings of
+     * a generated warm-up, and on nothing a user would send. The server starts, says why, and serves.
+     */
+    @Test
+    void aModelWhoseGeneratedWarmUpFailsIsServedAnyway() throws Exception {
+        try (ServerProcess server = ServerProcess.start(ServerProcess.MODELS.resolve("string_numbers.onnx"), Map.of())) {
+            assertThat(server.log()).contains("WARN").contains("with generated inputs (zeros, empty strings) failed")
+                    .contains("warmed up with nothing (generated inputs failed)");
+            V2Client client = new V2Client(server.httpUrl());
+            assertThat(client.get("/v2/health/ready").status()).isEqualTo(200);
+            V2Client.Reply reply = client.post("/v2/models/string_numbers/infer", """
+                    {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [3, 1], "data": ["1.5", "-4", "0.25"]}]}
+                    """);
+            assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+            assertThat(reply.json().path("outputs").get(0).path("data").toString()).isEqualTo("[3.0,-8.0,0.5]");
+            // Text that is not a number is the client's fault, and the server goes on.
+            assertThat(client.post("/v2/models/string_numbers/infer", """
+                    {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1, 1], "data": ["abc"]}]}
+                    """).status()).isEqualTo(400);
+            assertThat(client.get("/v2/health/ready").status()).isEqualTo(200);
         }
     }
 
