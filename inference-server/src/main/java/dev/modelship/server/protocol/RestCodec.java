@@ -2,12 +2,16 @@ package dev.modelship.server.protocol;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modelship.server.model.Datatype;
 import dev.modelship.server.model.ModelSignature;
 import dev.modelship.server.model.TensorSpec;
@@ -21,6 +25,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,9 +72,10 @@ public final class RestCodec {
                     "Inference-Header-Content-Length is %d but the body has only %d bytes", headerLength, body.length);
         }
         int jsonLength = headerLength >= 0 ? headerLength : body.length;
+        Map<JsonNode, StreamedData> streamed = new IdentityHashMap<>();
         JsonNode root;
         try {
-            root = mapper.readTree(body, 0, jsonLength);
+            root = parse(body, jsonLength, streamed);
         } catch (JsonProcessingException e) {
             throw InferenceException.badRequest("malformed JSON: %s", e.getOriginalMessage());
         } catch (IOException e) {
@@ -100,7 +106,7 @@ public final class RestCodec {
             }
             TensorSpec spec = signature.input(name).orElseThrow(() -> InferenceException.badRequest(
                     "unknown input '%s'; the model's inputs are %s", name, names(signature.inputs())));
-            decoded.put(name, decodeInput(input, name, spec, binary, sharedMemory));
+            decoded.put(name, decodeInput(input, streamed.get(input), name, spec, binary, sharedMemory));
         }
         if (binary.hasRemaining()) {
             throw InferenceException.badRequest(
@@ -143,8 +149,74 @@ public final class RestCodec {
         }
     }
 
-    private Tensor decodeInput(JsonNode input, String name, TensorSpec spec, ByteBuffer binary,
-                               SharedMemory sharedMemory) {
+    /**
+     * The request as a tree, except each input's numeric {@code data}, which goes straight into
+     * primitive arrays ({@link StreamedData}) when the input's datatype and shape come before it (as
+     * every client writes them); any other data stays in the tree. The whole body is read here, so
+     * malformed JSON anywhere is found before anything is decoded, as with a plain tree.
+     */
+    private JsonNode parse(byte[] body, int length, Map<JsonNode, StreamedData> streamed) throws IOException {
+        try (JsonParser p = mapper.createParser(body, 0, length)) {
+            JsonToken t = p.nextToken();
+            if (t != JsonToken.START_OBJECT) {
+                return t == null ? null : mapper.readTree(p);
+            }
+            ObjectNode root = mapper.createObjectNode();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                if (p.nextToken() == JsonToken.START_ARRAY && field.equals("inputs")) {
+                    ArrayNode inputs = root.putArray(field);
+                    while (p.nextToken() != JsonToken.END_ARRAY) {
+                        inputs.add(p.currentToken() == JsonToken.START_OBJECT ? input(p, streamed) : mapper.readTree(p));
+                    }
+                } else {
+                    root.set(field, mapper.readTree(p));
+                }
+            }
+            return root;
+        }
+    }
+
+    /** One input object, the parser on its START_OBJECT. */
+    private ObjectNode input(JsonParser p, Map<JsonNode, StreamedData> streamed) throws IOException {
+        ObjectNode input = mapper.createObjectNode();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken value = p.nextToken();
+            long count = field.equals("data") && value != JsonToken.VALUE_NULL ? streamableCount(input) : -1;
+            if (count >= 0) {
+                input.remove(field);
+                streamed.put(input, StreamedData.read(p, Datatype.parse(input.get("datatype").textValue()).orElseThrow(),
+                        (int) count));
+            } else {
+                if (field.equals("data")) {
+                    streamed.remove(input);
+                }
+                input.set(field, mapper.readTree(p));
+            }
+        }
+        return input;
+    }
+
+    /**
+     * The number of values an input's data must have, when its datatype (one that streams) and a
+     * valid shape were given before it; -1 when the tree walk is to read the data.
+     */
+    private static long streamableCount(ObjectNode input) {
+        JsonNode type = input.get("datatype");
+        Datatype datatype = type != null && type.isTextual() ? Datatype.parse(type.textValue()).orElse(null) : null;
+        if (datatype == null || !StreamedData.streams(datatype)) {
+            return -1;
+        }
+        try {
+            return checkSize("", shape(input.get("shape"), ""));
+        } catch (InferenceException e) {
+            return -1;
+        }
+    }
+
+    private Tensor decodeInput(JsonNode input, StreamedData streamedData, String name, TensorSpec spec,
+                               ByteBuffer binary, SharedMemory sharedMemory) {
         String typeName = requiredText(input, "datatype", "input '" + name + "'");
         Datatype datatype = Datatype.parse(typeName).orElseThrow(() -> InferenceException.badRequest(
                 "input '%s': '%s' is not a datatype of the protocol", name, typeName));
@@ -152,9 +224,10 @@ public final class RestCodec {
         checkAgainstSpec(name, datatype, shape, spec);
 
         JsonNode params = input.get("parameters");
+        boolean hasData = input.has("data") || streamedData != null;
         SharedMemory.Reference source = sharedMemoryReference(params, "input '" + name + "'");
         if (source != null) {
-            if (input.has("data") || params.has("binary_data_size")) {
+            if (hasData || params.has("binary_data_size")) {
                 throw InferenceException.badRequest("input '%s' is in shared memory and must not also have data", name);
             }
             return BinaryTensors.read(name, datatype, shape, sharedMemory.read(source));
@@ -164,10 +237,17 @@ public final class RestCodec {
             if (!binarySize.canConvertToLong() || binarySize.asLong() < 0 || !binarySize.isIntegralNumber()) {
                 throw InferenceException.badRequest("input '%s': binary_data_size must be a non-negative integer", name);
             }
-            if (input.has("data")) {
+            if (hasData) {
                 throw InferenceException.badRequest("input '%s' has both 'data' and binary_data_size", name);
             }
             return fromBinary(name, datatype, shape, binary, binarySize.asLong());
+        }
+        if (streamedData != null) {
+            int count = (int) checkSize(name, shape);
+            if (!streamedData.readAs(datatype, count)) {
+                throw InferenceException.badRequest("input '%s' gives its datatype or shape twice", name);
+            }
+            return streamedData.toTensor(name, shape, count);
         }
         JsonNode data = input.get("data");
         if (data == null || data.isNull()) {

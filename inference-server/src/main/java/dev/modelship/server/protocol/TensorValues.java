@@ -37,6 +37,21 @@ final class TensorValues {
         }
     }
 
+    /** {@link #putIntegral(ByteBuffer, Datatype, BigInteger, String)} for a value that fits a long. */
+    static void putIntegral(ByteBuffer out, Datatype type, long v, String input) {
+        switch (type) {
+            case INT8 -> out.put((byte) checked(v, Byte.MIN_VALUE, Byte.MAX_VALUE, type, input));
+            case INT16 -> out.putShort((short) checked(v, Short.MIN_VALUE, Short.MAX_VALUE, type, input));
+            case INT32 -> out.putInt((int) checked(v, Integer.MIN_VALUE, Integer.MAX_VALUE, type, input));
+            case INT64 -> out.putLong(v);
+            case UINT8 -> out.put((byte) checked(v, 0, 0xFF, type, input));
+            case UINT16 -> out.putShort((short) checked(v, 0, 0xFFFF, type, input));
+            case UINT32 -> out.putInt((int) checked(v, 0, 0xFFFF_FFFFL, type, input));
+            case UINT64 -> out.putLong(checked(v, 0, Long.MAX_VALUE, type, input));
+            default -> throw new IllegalStateException(type + " is not integral");
+        }
+    }
+
     static void putFloating(ByteBuffer out, Datatype type, double v) {
         switch (type) {
             case FP16 -> out.putShort(Fp16Conversions.floatToFp16((float) v));
@@ -83,6 +98,13 @@ final class TensorValues {
             throw outOfRange(v, type, input);
         }
         return v.longValue();
+    }
+
+    private static long checked(long v, long min, long max, Datatype type, String input) {
+        if (v < min || v > max) {
+            throw outOfRange(BigInteger.valueOf(v), type, input);
+        }
+        return v;
     }
 
     private static InferenceException outOfRange(BigInteger v, Datatype type, String input) {
