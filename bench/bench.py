@@ -6,6 +6,7 @@
     python3 bench/bench.py small       # one row to digits_mlp at concurrency 1: p50/p99
     python3 bench/bench.py sweep       # batching settings: delay, max batch, workers
     python3 bench/bench.py peers       # MLServer side by side with ours, one run
+    python3 bench/bench.py peers-all   # ours, PyTriton, KServe, MLServer alternating, one run
     python3 bench/bench.py paced       # digits_mlp, 1 connection at 200 req/s (hey): ours and MLServer
     python3 bench/bench.py gc          # digits_mlp at c=1 under G1 / Serial / Parallel GC (the p99)
     python3 bench/bench.py coldstart   # process start -> /v2/health/ready 200, JVM flags
@@ -45,6 +46,8 @@ ORT_JAR = os.environ.get("ORT_JAR", os.path.expanduser(
 HEAVY = os.path.join(REPO, "examples/models/generated/heavy_mlp.onnx")
 DIGITS = os.path.join(REPO, "examples/models/digits_mlp.onnx")
 PEER_VENV = os.path.join(BENCH, ".venv-peers")
+PYTRITON_VENV = os.path.join(BENCH, ".venv-pytriton")
+KSERVE_VENV = os.path.join(BENCH, ".venv-kserve")
 WRK = os.environ.get("WRK", "wrk")
 HOST = "127.0.0.1"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -239,6 +242,8 @@ def server_cmd(model, port, batching=None, intra=1, jvm_flags=()):
 
 
 class Server:
+    label = "Modelship"
+
     def __init__(self, model, port, batching=None, intra=1, jvm_flags=()):
         self.model = model
         self.port = port
@@ -275,6 +280,7 @@ class Server:
 
 class Peer:
     """MLServer 1.7.1 with bench/peers/onnx_runtime.py serving the same ONNX file."""
+    label = "MLServer"
 
     def __init__(self, model, port, batching=True, intra=1):
         self.model = model
@@ -304,6 +310,96 @@ class Peer:
 
     def batch_stats(self):
         return None
+
+
+class ScriptPeer:
+    """A peer started as `VENV/bin/python bench/peers/SCRIPT MODEL PORT NAME ...`, ready when
+    GET /v2/models/NAME/ready answers 200."""
+    label = venv = script = None
+
+    def __init__(self, model, port, intra=1):
+        self.model = model
+        self.port = port
+        self.intra = intra
+        self.name = os.path.splitext(os.path.basename(model))[0]
+        self.url = f"http://{HOST}:{port}/v2/models/{self.name}/infer"
+
+    def args(self):
+        return [str(self.intra)]
+
+    def __enter__(self):
+        cmd = [os.path.join(self.venv, "bin/python"), os.path.join(BENCH, "peers", self.script), self.model,
+               str(self.port), self.name, *self.args()]
+        self.proc = Proc(cmd, f"{self.script[:-3]}-{self.port}.log", cwd=OUT)
+        self.pid = self.proc.pid
+        if not wait_ready(f"http://{HOST}:{self.port}/v2/models/{self.name}/ready", self.proc.p, secs=120):
+            log(self.proc.tail(40))
+            self.proc.stop()
+            raise RuntimeError(f"{self.label} did not get ready")
+        return self
+
+    def __exit__(self, *a):
+        self.proc.stop()
+
+    def batch_stats(self):
+        return None
+
+
+class PyTritonPeer(ScriptPeer):
+    """Triton 2.51.0 from nvidia-pytriton 0.7.0: onnxruntime in a Python callable behind Triton's
+    HTTP front end and dynamic batcher (max_batch_size 32, max_queue_delay 0 µs)."""
+    label, venv, script = "PyTriton", PYTRITON_VENV, "pytriton_server.py"
+
+    def args(self):
+        return [str(self.intra), "0"]
+
+    def batch_stats(self):
+        """(batches, rows) so far, from Triton's metrics (nv_inference_exec_count, nv_inference_count)."""
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{self.port + 2}/metrics", timeout=5) as r:
+                text = r.read().decode()
+        except Exception:
+            return None
+        c = s = None
+        for line in text.splitlines():
+            if line.startswith("nv_inference_exec_count{"):
+                c = float(line.split()[-1])
+            elif line.startswith("nv_inference_count{"):
+                s = float(line.split()[-1])
+        return (c, s) if c is not None and s is not None else None
+
+
+class KServePeer(ScriptPeer):
+    """KServe 0.21.0's Python model server (kserve.ModelServer), one uvicorn worker, no batching."""
+    label, venv, script = "KServe", KSERVE_VENV, "kserve_server.py"
+
+
+def infer_once(url, body_file):
+    """POST a body once; {output name: flat list of values}."""
+    with open(body_file, "rb") as f:
+        data = f.read()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        answer = json.loads(r.read())
+
+    def flat(v):
+        return [y for x in v for y in flat(x)] if isinstance(v, list) else [v]
+    return {o["name"]: flat(o["data"]) for o in answer["outputs"]}
+
+
+def same_answer(ref, got, tol=1e-5):
+    """Every output of ref in got, integers equal, floats within tol (relative to max(1, |x|))."""
+    for name, want in ref.items():
+        have = got.get(name)
+        if have is None or len(have) != len(want):
+            return False
+        for w, h in zip(want, have):
+            if isinstance(w, int) and isinstance(h, int):
+                if w != h:
+                    return False
+            elif abs(float(w) - float(h)) > tol * max(1.0, abs(float(w))):
+                return False
+    return True
 
 
 def wrk(url, body_file, conc, secs):
@@ -548,6 +644,80 @@ def bench_peers(a):
                      "ours errors", "MLServer errors"], text)
 
 
+PEERS_ALL_CASES = [(DIGITS, "digits_1", 1), (DIGITS, "digits_1", 32), (HEAVY, "heavy_1", 1), (HEAVY, "heavy_1", 32)]
+
+
+def bench_peers_all(a):
+    """Modelship, PyTriton, KServe and MLServer on the same ONNX file, same wrk load, one run.
+
+    Per case (model, concurrency; 1 row per JSON V2 request) all four servers are started
+    (MLServer with adaptive batching only when concurrency > 1, as in `peers`), every answer
+    is checked against Modelship's, each server is warmed up, then each rep loads the four
+    in turn (the order rotated every rep, so drift in the machine's load hits all alike)."""
+    import contextlib
+    cases = PEERS_ALL_CASES
+    if a.peer_cases:
+        cases = [c for c in cases if f"{c[1]}@{c[2]}" in a.peer_cases]
+    text, ratio_rows, verdicts = [], [], []
+    for model, name, conc in cases:
+        m = os.path.basename(model)
+        bf = body(name)
+        with contextlib.ExitStack() as stack:
+            ours = stack.enter_context(Server(model, a.port, intra=a.intra))
+            peers = [stack.enter_context(PyTritonPeer(model, a.port + 20, intra=a.intra)),
+                     stack.enter_context(KServePeer(model, a.port + 30, intra=a.intra)),
+                     stack.enter_context(Peer(model, a.port + 10, batching=conc > 1, intra=a.intra))]
+            targets = [ours, *peers]
+            ref = infer_once(ours.url, bf)
+            for t in peers:
+                got = infer_once(t.url, bf)
+                if not same_answer(ref, got):
+                    raise RuntimeError(f"{t.label} answers {got} to {name}, Modelship {ref}")
+            log(f"peers-all {m} c={conc}: all four give Modelship's answer "
+                f"({', '.join(f'{k}={v[:3]}' for k, v in ref.items())})")
+            log(f"peers-all {m} c={conc}: warm-up")
+            warm(ours, bf, conc, a.warm_requests, a.warmup)
+            for t in peers:
+                warm(t, bf, conc, a.warm_requests // 10, min(a.warmup, 10))
+            runs = {t.label: [] for t in targets}
+            for rep in range(a.reps):
+                order = targets[rep % 4:] + targets[:rep % 4]
+                for t in order:
+                    log(f"peers-all {m} c={conc} rep {rep + 1}/{a.reps}: {t.label}")
+                    runs[t.label].append(measure(t, bf, 1, conc, a.secs))
+        meds = {}
+        for t in targets:
+            rs = runs[t.label]
+            meds[t.label] = {k: med([r.get(k) for r in rs]) for k in rs[0]}
+            row = {"model": m, "body": name, "concurrency": conc, "intra": a.intra, "server": t.label,
+                   **meds[t.label], "rps_runs": [round(r["rps"]) for r in rs],
+                   "p99_runs": [r["p99_ms"] for r in rs], "load1s": [r["load1"] for r in rs],
+                   "pressures": [r["cpu_pressure"] for r in rs]}
+            record("peers-all", row)
+            md = meds[t.label]
+            text.append([f"{m}, c={conc}", t.label, round(md["rps"]), fmt(md["p50_ms"], 3), fmt(md["p99_ms"], 3),
+                         fmt(md["cpu_ms_per_row"], 3), md.get("avg_batch", "—"),
+                         " / ".join(map(str, row["rps_runs"])), " / ".join(fmt(x, 2) for x in row["p99_runs"]),
+                         " / ".join(map(str, row["load1s"])), int(sum(r["errors"] for r in rs))])
+        o = meds["Modelship"]
+        for t in peers:
+            p = meds[t.label]
+            rr = [o["rps"] / p["rps"], p["p50_ms"] / o["p50_ms"], p["p99_ms"] / o["p99_ms"],
+                  p["cpu_ms_per_row"] / o["cpu_ms_per_row"] if o["cpu_ms_per_row"] else None]
+            ahead = all(x is not None and x > 1 for x in rr)
+            verdicts.append(ahead)
+            ratio_rows.append([f"{m}, c={conc}", t.label, *(("—" if x is None else f"{x:.2f}×" if x < 10 else f"{x:.1f}×")
+                                                             for x in rr),
+                               "yes" if ahead else "**no**"])
+    return (md_table(["model, concurrency", "server", "req/s (median)", "p50 ms", "p99 ms", "CPU ms/request",
+                      "avg batch", "req/s per run", "p99 ms per run", "load avg per run", "errors"], text) +
+            "\n\nRatios of the medians (> 1× = Modelship ahead): Modelship req/s ÷ peer's; peer's p50, p99 and "
+            "CPU per request ÷ Modelship's.\n\n" +
+            md_table(["model, concurrency", "peer", "throughput", "p50", "p99", "CPU/request",
+                      "Modelship ahead on all four"], ratio_rows) +
+            f"\n\nModelship ahead on every figure in {sum(verdicts)} of {len(verdicts)} rows.")
+
+
 HEY = os.environ.get("HEY", os.path.expanduser("~/go/bin/hey"))
 
 
@@ -707,7 +877,7 @@ def bench_coldstart(a):
 
 
 BENCHES = {"limit": bench_limit, "ratio": bench_ratio, "small": bench_small, "sweep": bench_sweep,
-           "peers": bench_peers, "paced": bench_paced, "gc": bench_gc,
+           "peers": bench_peers, "peers-all": bench_peers_all, "paced": bench_paced, "gc": bench_gc,
            "coldstart": bench_coldstart}
 
 
@@ -726,7 +896,8 @@ def main():
     ap.add_argument("--peer-batching", type=int, default=-1,
                     help="MLServer adaptive batching on (1), off (0), or on when concurrency > 1 (-1, default)")
     ap.add_argument("--peer-cases", nargs="*", default=None,
-                    help="only these peer cases: heavy_1@32 digits_1@32 digits_1@1")
+                    help="only these peer cases: heavy_1@32 digits_1@32 digits_1@1 (peers); "
+                         "digits_1@1 digits_1@32 heavy_1@1 heavy_1@32 (peers-all)")
     ap.add_argument("--rate", type=int, default=200, help="requests/s of the paced benchmark")
     ap.add_argument("--cold-reps", type=int, default=5)
     ap.add_argument("--port", type=int, default=31410)
