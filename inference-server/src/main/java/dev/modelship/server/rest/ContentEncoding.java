@@ -33,7 +33,8 @@ final class ContentEncoding {
             default -> throw new InferenceException(InferenceException.UNSUPPORTED_MEDIA_TYPE, "Content-Encoding '"
                     + encoding + "' is not supported; send the body as it is, or compressed with gzip or deflate");
         }) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(32, body.length * 4));
+            // Sized for a typical ratio, never by what the sender claims: the limit is checked as it grows.
+            ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(Math.max(32L, body.length * 4L), 1 << 20));
             byte[] chunk = new byte[64 * 1024];
             for (int n; (n = in.read(chunk)) > 0; ) {
                 if (out.size() + (long) n > limit) {

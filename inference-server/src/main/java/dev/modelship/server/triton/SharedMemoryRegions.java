@@ -95,7 +95,7 @@ public class SharedMemoryRegions implements SharedMemory {
         MappedByteBuffer buffer;
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             long size = channel.size();
-            if (offset + byteSize > size) {
+            if (offset > size || byteSize > size - offset) {
                 throw InferenceException.badRequest("shared memory region '%s': offset %d + byte_size %d exceeds"
                         + " the %d bytes of %s", name, offset, byteSize, size, key);
             }
@@ -153,11 +153,12 @@ public class SharedMemoryRegions implements SharedMemory {
     private ByteBuffer slice(Reference reference) {
         Mapped m = mapped(reference.region());
         long size = m.region().byteSize();
-        if (reference.offset() < 0 || reference.byteSize() < 0 || reference.offset() + reference.byteSize() > size) {
+        long offset = reference.offset();
+        if (offset < 0 || reference.byteSize() < 0 || offset > size || reference.byteSize() > size - offset) {
             throw InferenceException.badRequest("shared memory region '%s' holds %d bytes; offset %d and byte size"
                     + " %d do not lie inside it", reference.region(), size, reference.offset(), reference.byteSize());
         }
-        return m.buffer().slice((int) reference.offset(), (int) reference.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        return m.buffer().slice((int) offset, (int) reference.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private Mapped mapped(String name) {

@@ -171,6 +171,16 @@ class TritonExtensionsIT {
             assertThat(client.post("/v2/systemsharedmemory/region/past/register",
                     "{\"key\": \"/" + object.getFileName() + "\", \"offset\": 32, \"byte_size\": 64}").status())
                     .isEqualTo(400);
+            // Offsets whose sum with the size overflows a long.
+            assertThat(client.post("/v2/systemsharedmemory/region/huge/register",
+                    "{\"key\": \"/" + object.getFileName() + "\", \"offset\": 9223372036854775807, \"byte_size\": 64}")
+                    .status()).isEqualTo(400);
+            V2Client.Reply overflow = client.post("/v2/models/digits_mlp/infer", """
+                    {"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 64],
+                      "parameters": {"shared_memory_region": "small", "shared_memory_byte_size": 256,
+                                     "shared_memory_offset": 9223372036854775807}}]}
+                    """);
+            assertThat(overflow.status()).isEqualTo(400);
         } finally {
             client.post("/v2/systemsharedmemory/unregister", "");
             Files.deleteIfExists(object);
