@@ -71,18 +71,7 @@ public class InferenceService {
         metrics = new InferenceMetrics(registry, name);
         ModelSignature signature = runtime.signature();
         boolean stackable = signature.batchable() && config.batching().maxBatchSize() > 1;
-        Batcher.Runner timed = new Batcher.Runner() {
-            @Override
-            public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception {
-                return runtime.run(inputs, outputs);
-            }
-
-            @Override
-            public ModelRuntime.Run runTimed(Map<String, Tensor> inputs, Set<String> outputs) throws Exception {
-                return runtime.runTimed(inputs, outputs);
-            }
-        };
-        batcher = new Batcher(timed, new Batcher.Settings(config.batching().maxBatchSize(),
+        batcher = new Batcher(runtime::runTimed, new Batcher.Settings(config.batching().maxBatchSize(),
                 config.batching().maxQueueDelay(), config.batching().maxQueueSize(),
                 Math.max(1, config.batching().workers()), stackable), metrics);
         configuration = ModelConfiguration.of(name, artifact.modelFile().getFileName().toString(), signature,

@@ -41,17 +41,13 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Batcher implements AutoCloseable {
 
-    /** Runs the model on stacked inputs; {@code outputs} empty means all of them. */
+    /**
+     * Runs the model on stacked inputs ({@code outputs} empty means all of them), and says how long
+     * it spent feeding inputs, running and reading outputs.
+     */
     @FunctionalInterface
     public interface Runner {
-        Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception;
-
-        /** {@link #run}, and how long it spent feeding inputs, running and reading outputs; by default all running. */
-        default ModelRuntime.Run runTimed(Map<String, Tensor> inputs, Set<String> outputs) throws Exception {
-            long start = System.nanoTime();
-            Map<String, Tensor> out = run(inputs, outputs);
-            return new ModelRuntime.Run(out, 0, System.nanoTime() - start, 0);
-        }
+        ModelRuntime.Run run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception;
     }
 
     /** A request's outputs, how long it waited for its batch, and the times of the run that answered it. */
@@ -239,7 +235,7 @@ public final class Batcher implements AutoCloseable {
         }
         long totalRows = stacked.values().iterator().next().rows();
         long stacking = System.nanoTime() - start;
-        ModelRuntime.Run run = runner.runTimed(stacked, outputs);
+        ModelRuntime.Run run = runner.run(stacked, outputs);
         long ranAt = System.nanoTime();
         Map<String, Tensor> result = run.outputs();
         if (result.values().stream().anyMatch(t -> t.shape().length == 0 || t.rows() != totalRows)) {
@@ -273,7 +269,7 @@ public final class Batcher implements AutoCloseable {
     private void runAlone(Pending p, long batchStart) {
         ModelRuntime.Run run;
         try {
-            run = runner.runTimed(p.inputs, p.outputs);
+            run = runner.run(p.inputs, p.outputs);
         } catch (InferenceException e) {
             p.fail(e);
             return;

@@ -85,12 +85,10 @@ public class GrpcInferenceService extends GRPCInferenceServiceGrpc.GRPCInference
 
     @Override
     public void modelReady(ModelReadyRequest request, StreamObserver<ModelReadyResponse> out) {
-        if (!service.serves(request.getName(), request.getVersion())) {
-            out.onError(notFound(request.getName(), request.getVersion()));
-            return;
-        }
-        out.onNext(ModelReadyResponse.newBuilder().setReady(service.ready()).build());
-        out.onCompleted();
+        respond(out, () -> {
+            service.requireModel(request.getName(), version(request.getVersion()));
+            return ModelReadyResponse.newBuilder().setReady(service.ready()).build();
+        });
     }
 
     @Override
@@ -102,16 +100,14 @@ public class GrpcInferenceService extends GRPCInferenceServiceGrpc.GRPCInference
 
     @Override
     public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> out) {
-        if (!service.serves(request.getName(), request.getVersion())) {
-            out.onError(notFound(request.getName(), request.getVersion()));
-            return;
-        }
-        ModelMetadataResponse.Builder b = ModelMetadataResponse.newBuilder()
-                .setName(service.modelName()).addVersions(InferenceService.VERSION).setPlatform("onnxruntime_onnx");
-        service.signature().inputs().forEach(s -> b.addInputs(tensor(s)));
-        service.signature().outputs().forEach(s -> b.addOutputs(tensor(s)));
-        out.onNext(b.build());
-        out.onCompleted();
+        respond(out, () -> {
+            service.requireModel(request.getName(), version(request.getVersion()));
+            ModelMetadataResponse.Builder b = ModelMetadataResponse.newBuilder()
+                    .setName(service.modelName()).addVersions(InferenceService.VERSION).setPlatform("onnxruntime_onnx");
+            service.signature().inputs().forEach(s -> b.addInputs(tensor(s)));
+            service.signature().outputs().forEach(s -> b.addOutputs(tensor(s)));
+            return b.build();
+        });
     }
 
     @Override
@@ -119,11 +115,7 @@ public class GrpcInferenceService extends GRPCInferenceServiceGrpc.GRPCInference
         InferenceMetrics metrics = service.metrics();
         long start = metrics.started();
         try {
-            if (!service.serves(request.getModelName(), request.getModelVersion())) {
-                throw new InferenceException(InferenceException.NOT_FOUND,
-                        "unknown model '" + request.getModelName() + "' version '" + request.getModelVersion()
-                                + "'; this server serves '" + service.modelName() + "'");
-            }
+            service.requireModel(request.getModelName(), version(request.getModelVersion()));
             if (!service.accepting()) {
                 throw new InferenceException(InferenceException.UNAVAILABLE, "the model is not ready");
             }
@@ -289,12 +281,6 @@ public class GrpcInferenceService extends GRPCInferenceServiceGrpc.GRPCInference
         }
         metrics.failed(start, InferenceMetrics.Protocol.grpc, e);
         out.onError(status(e).withDescription(e.getMessage()).asRuntimeException());
-    }
-
-    private RuntimeException notFound(String name, String version) {
-        return Status.NOT_FOUND.withDescription("unknown model '" + name + "'"
-                + (version.isEmpty() ? "" : " version '" + version + "'")
-                + "; this server serves '" + service.modelName() + "'").asRuntimeException();
     }
 
     private static ModelMetadataResponse.TensorMetadata tensor(TensorSpec s) {

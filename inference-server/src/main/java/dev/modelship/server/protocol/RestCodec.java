@@ -183,11 +183,10 @@ public final class RestCodec {
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
             JsonToken value = p.nextToken();
-            long count = field.equals("data") && value != JsonToken.VALUE_NULL ? streamableCount(input) : -1;
-            if (count >= 0) {
+            StreamedData data = field.equals("data") && value != JsonToken.VALUE_NULL ? stream(p, input) : null;
+            if (data != null) {
                 input.remove(field);
-                streamed.put(input, StreamedData.read(p, Datatype.parse(input.get("datatype").textValue()).orElseThrow(),
-                        (int) count));
+                streamed.put(input, data);
             } else {
                 if (field.equals("data")) {
                     streamed.remove(input);
@@ -199,20 +198,22 @@ public final class RestCodec {
     }
 
     /**
-     * The number of values an input's data must have, when its datatype (one that streams) and a
-     * valid shape were given before it; -1 when the tree walk is to read the data.
+     * The input's data read from the parser, when its datatype (one that streams) and a valid shape
+     * were given before it; null, reading nothing, when the tree walk is to read the data.
      */
-    private static long streamableCount(ObjectNode input) {
+    private static StreamedData stream(JsonParser p, ObjectNode input) throws IOException {
         JsonNode type = input.get("datatype");
         Datatype datatype = type != null && type.isTextual() ? Datatype.parse(type.textValue()).orElse(null) : null;
         if (datatype == null || !StreamedData.streams(datatype)) {
-            return -1;
+            return null;
         }
+        long count;
         try {
-            return checkSize("", shape(input.get("shape"), ""));
+            count = checkSize("", shape(input.get("shape"), ""));
         } catch (InferenceException e) {
-            return -1;
+            return null; // decodeInput reports the shape
         }
+        return StreamedData.read(p, datatype, (int) count);
     }
 
     private Tensor decodeInput(JsonNode input, StreamedData streamedData, String name, TensorSpec spec,
@@ -341,7 +342,7 @@ public final class RestCodec {
                     throw InferenceException.badRequest("input '%s': BOOL values must be true or false, got %s", name, v);
                 }
                 out.put((byte) (v.booleanValue() ? 1 : 0));
-            } else if (TensorValues.isIntegral(datatype)) {
+            } else if (datatype.isIntegral()) {
                 if (!v.isIntegralNumber()) {
                     throw InferenceException.badRequest("input '%s': %s values must be integers, got %s",
                             name, datatype, v);

@@ -19,25 +19,16 @@ final class TensorValues {
 
     /** Puts an integral value, failing when it does not fit the datatype. */
     static void putIntegral(ByteBuffer out, Datatype type, BigInteger v, String input) {
-        switch (type) {
-            case INT8 -> out.put((byte) checked(v, Byte.MIN_VALUE, Byte.MAX_VALUE, type, input));
-            case INT16 -> out.putShort((short) checked(v, Short.MIN_VALUE, Short.MAX_VALUE, type, input));
-            case INT32 -> out.putInt((int) checked(v, Integer.MIN_VALUE, Integer.MAX_VALUE, type, input));
-            case INT64 -> out.putLong(checked(v, Long.MIN_VALUE, Long.MAX_VALUE, type, input));
-            case UINT8 -> out.put((byte) checked(v, 0, 0xFF, type, input));
-            case UINT16 -> out.putShort((short) checked(v, 0, 0xFFFF, type, input));
-            case UINT32 -> out.putInt((int) checked(v, 0, 0xFFFF_FFFFL, type, input));
-            case UINT64 -> {
-                if (v.signum() < 0 || v.compareTo(UINT64_MAX) > 0) {
-                    throw outOfRange(v, type, input);
-                }
-                out.putLong(v.longValue());
-            }
-            default -> throw new IllegalStateException(type + " is not integral");
+        if (v.bitLength() < 64) {
+            putIntegral(out, type, v.longValue(), input);
+        } else if (type == Datatype.UINT64 && v.signum() > 0 && v.compareTo(UINT64_MAX) <= 0) {
+            out.putLong(v.longValue()); // 2^63 .. 2^64 - 1: the same 8 bytes as the unsigned value
+        } else {
+            throw outOfRange(v, type, input);
         }
     }
 
-    /** {@link #putIntegral(ByteBuffer, Datatype, BigInteger, String)} for a value that fits a long. */
+    /** {@link #putIntegral(ByteBuffer, Datatype, BigInteger, String)} for a value that is a long. */
     static void putIntegral(ByteBuffer out, Datatype type, long v, String input) {
         switch (type) {
             case INT8 -> out.put((byte) checked(v, Byte.MIN_VALUE, Byte.MAX_VALUE, type, input));
@@ -60,10 +51,6 @@ final class TensorValues {
             case FP64 -> out.putDouble(v);
             default -> throw new IllegalStateException(type + " is not floating point");
         }
-    }
-
-    static boolean isIntegral(Datatype t) {
-        return t.isIntegral();
     }
 
     static boolean isFloating(Datatype t) {
@@ -93,12 +80,6 @@ final class TensorValues {
         };
     }
 
-    private static long checked(BigInteger v, long min, long max, Datatype type, String input) {
-        if (v.compareTo(BigInteger.valueOf(min)) < 0 || v.compareTo(BigInteger.valueOf(max)) > 0) {
-            throw outOfRange(v, type, input);
-        }
-        return v.longValue();
-    }
 
     private static long checked(long v, long min, long max, Datatype type, String input) {
         if (v < min || v > max) {

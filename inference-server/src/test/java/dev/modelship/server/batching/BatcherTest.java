@@ -77,7 +77,7 @@ class BatcherTest {
     void batchedResultsEqualUnbatchedRunsAndBatchesForm() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         // A delay long enough that concurrent submissions share a batch.
-        Batcher batcher = new Batcher(runtime::run,
+        Batcher batcher = new Batcher(runtime::runTimed,
                 new Batcher.Settings(64, Duration.ofMillis(50), 1000, 1, true), new InferenceMetrics(registry, "m"));
         List<Map<String, Tensor>> requests = new ArrayList<>();
         List<CompletableFuture<Batcher.Answer>> futures = new ArrayList<>();
@@ -115,7 +115,7 @@ class BatcherTest {
                     throw new IllegalArgumentException("index out of range");
                 }
             }
-            return runtime.run(inputs, outputs);
+            return runtime.runTimed(inputs, outputs);
         };
         Batcher batcher = new Batcher(faulty, new Batcher.Settings(64, Duration.ofMillis(50), 100, 1, true),
                 new InferenceMetrics(new SimpleMeterRegistry(), "m"));
@@ -145,7 +145,7 @@ class BatcherTest {
         Batcher.Runner slow = (inputs, outputs) -> {
             running.countDown();
             release.await();
-            return runtime.run(inputs, outputs);
+            return runtime.runTimed(inputs, outputs);
         };
         Batcher batcher = new Batcher(slow, new Batcher.Settings(1, Duration.ZERO, 2, 1, false),
                 new InferenceMetrics(new SimpleMeterRegistry(), "m"));
@@ -200,7 +200,7 @@ class BatcherTest {
         }
 
         @Override
-        public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception {
+        public ModelRuntime.Run run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception {
             Tensor x = inputs.get("x");
             runs.add(x.rows());
             List<Float> values = new ArrayList<>();
@@ -218,7 +218,7 @@ class BatcherTest {
                 }
                 throw (Exception) t;
             }
-            return runtime.run(inputs, outputs);
+            return runtime.runTimed(inputs, outputs);
         }
 
         /** Submits a request that occupies the only worker until {@link #release()}. */
@@ -323,11 +323,11 @@ class BatcherTest {
         // A runner bug: batched, it adds an output without a name, which the split's
         // lookup in the requested outputs (an immutable Set.of) refuses with an NPE.
         Batcher.Runner unnamedOutput = (inputs, outputs) -> {
-            Map<String, Tensor> out = new LinkedHashMap<>(model.run(inputs, outputs));
+            Map<String, Tensor> out = new LinkedHashMap<>(model.run(inputs, outputs).outputs());
             if (inputs.get("x").rows() > 1) {
                 out.put(null, out.get("y"));
             }
-            return out;
+            return new ModelRuntime.Run(out, 0, 0, 0);
         };
         Batcher batcher = batcher(unnamedOutput);
         CompletableFuture<Batcher.Answer> held = model.hold(batcher);
@@ -376,7 +376,7 @@ class BatcherTest {
         // Both protocol adapters submit from a Vert.x event loop and chain their encoding
         // to the future: whichever thread completes it runs that encoding.
         Vertx vertx = Vertx.vertx();
-        Batcher batcher = batcher(runtime::run);
+        Batcher batcher = batcher(runtime::runTimed);
         try {
             CompletableFuture<String> answeredOn = new CompletableFuture<>();
             CompletableFuture<String> failedOn = new CompletableFuture<>();
