@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Java 17 base image of Modelship's images from Debian packages, with no image
-# registry on the internet: a bookworm root filesystem holding only what a JVM and ONNX Runtime's
-# native library load (libc6, libgcc-s1, libstdc++6, zlib1g, CA certificates, tzdata), no shell,
+# registry on the internet: a bookworm root filesystem holding only what a JVM and the native
+# libraries of ONNX Runtime and XGBoost (the distill pass) load (libc6, libgcc-s1, libstdc++6,
+# libgomp1, zlib1g, CA certificates, tzdata), no shell,
 # and a JRE made by jlink from this machine's JDK 17. Written as a docker-archive tarball, which
 # Jib takes as a base (tar://...).
 #
@@ -19,7 +20,7 @@ tarball="$out_dir/jre17-base.tar"
 epoch="${SOURCE_DATE_EPOCH:-0}"
 suite=bookworm
 mirror="${MODELSHIP_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-packages=libc6,libgcc-s1,libstdc++6,zlib1g,ca-certificates,tzdata,base-files,netbase
+packages=libc6,libgcc-s1,libstdc++6,libgomp1,zlib1g,ca-certificates,tzdata,base-files,netbase
 # Every standard module plus the JDK ones the operator (fabric8's TLS, DNS; the JDK HTTP server of
 # its metrics and health endpoint) and the server use.
 modules=java.se,jdk.unsupported,jdk.crypto.ec,jdk.management,jdk.zipfs,jdk.naming.dns,jdk.net,jdk.httpserver

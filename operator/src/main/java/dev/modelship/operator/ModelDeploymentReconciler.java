@@ -323,6 +323,12 @@ public class ModelDeploymentReconciler implements Reconciler<ModelDeployment>, C
       return new PreconditionProblem("SourceClaimNotFound", "PersistentVolumeClaim " + claim
           + " named in spec.model.uri does not exist in namespace " + ns);
     }
+    String dataClaim = ArtifactJobBuilder.dataClaim(md.getSpec());
+    if (dataClaim != null && !dataClaim.equals(claim)
+        && client.persistentVolumeClaims().inNamespace(ns).withName(dataClaim).get() == null) {
+      return new PreconditionProblem("SourceClaimNotFound", "PersistentVolumeClaim " + dataClaim
+          + " named in spec.optimization.data.uri does not exist in namespace " + ns);
+    }
     return null;
   }
 

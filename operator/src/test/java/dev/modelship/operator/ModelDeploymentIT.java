@@ -503,6 +503,65 @@ class ModelDeploymentIT {
   }
 
   @Test
+  void theDistillPassIsRefusedWithoutATransferSetAndTheTransferSetIsCheckedLikeTheModel() {
+    // The API server's field error: <path>: Required value: <the rule's message>.
+    assertRejected("""
+        metadata: {name: nodata}
+        spec: {model: {uri: "s3://b/k"}, optimization: {passes: [{name: graph-optimize}, {name: distill}]}}
+        """, "spec.optimization.data: Required value: "
+        + "the distill pass needs spec.optimization.data: the rows the student learns from");
+    assertRejected("""
+        metadata: {name: ftpdata}
+        spec: {model: {uri: "s3://b/k"}, optimization: {passes: [{name: distill}], data: {uri: "ftp://host/rows.npy"}}}
+        """, "optimization.data.uri must start with one of file://, http://, https://, s3://, pvc://");
+    assertRejected("""
+        metadata: {name: pvcdata}
+        spec: {model: {uri: "s3://b/k"}, optimization: {passes: [{name: distill}], data: {uri: "pvc://rows.npy"}}}
+        """, "a pvc:// optimization.data.uri must be pvc://<claim-name>/<path inside the claim>");
+    assertRejected("""
+        metadata: {name: nouri}
+        spec: {model: {uri: "s3://b/k"}, optimization: {passes: [{name: distill}], data: {sha256: "%s"}}}
+        """.formatted("a".repeat(64)), "spec.optimization.data.uri: Required value");
+    assertRejected("""
+        metadata: {name: shortpin}
+        spec: {model: {uri: "s3://b/k"}, optimization: {passes: [{name: distill}], data: {uri: "s3://b/rows.npy", sha256: "abc"}}}
+        """, "spec.optimization.data.sha256: Invalid value: \"abc\"");
+
+    // With its rows, distill is accepted, alone or among other passes; without distill, no rows are needed.
+    assertAccepted("""
+        metadata: {name: distilled}
+        spec:
+          model: {uri: "pvc://training-out/run-7/model.json", format: xgboost}
+          optimization:
+            passes: [{name: graph-optimize}, {name: distill, params: {family: trees, trees: "50", depth: "4"}}]
+            data: {uri: "pvc://training-out/run-7/rows.npy", sha256: "%s"}
+        """.formatted("0123456789abcdef".repeat(4)));
+    assertAccepted("""
+        metadata: {name: plain}
+        spec: {model: {uri: "s3://b/k"}, optimization: {passes: [{name: graph-optimize}]}}
+        """);
+  }
+
+  @Test
+  void aMissingTransferSetClaimIsAConditionAndNoJobIsCreated() {
+    apply("""
+        apiVersion: modelship.dev/v1alpha1
+        kind: ModelDeployment
+        metadata: {name: student}
+        spec:
+          model: {uri: "https://models.example/teacher.onnx"}
+          optimization:
+            passes: [{name: distill}]
+            data: {uri: "pvc://transfer-rows/prod/2026-11.npy"}
+        """);
+    ModelDeployment md = awaitCondition("student", "ArtifactReady", "False", "SourceClaimNotFound");
+    assertThat(md.getStatus().conditions).anySatisfy(c -> assertThat(c.getMessage())
+        .isEqualTo("PersistentVolumeClaim transfer-rows named in spec.optimization.data.uri does not exist in namespace "
+            + ns));
+    assertThat(jobs()).isEmpty();
+  }
+
+  @Test
   @Order(Integer.MAX_VALUE) // last: every other test runs without the CRD, as most clusters are
   void aServiceMonitorAppearsOnceThePrometheusOperatorsCrdIsInstalled() {
     // The Prometheus Operator's CRD, reduced to what the API server needs, so the optional
@@ -576,6 +635,14 @@ class ModelDeploymentIT {
     assertThatThrownBy(() -> client.resource(md).create())
         .isInstanceOf(KubernetesClientException.class)
         .hasMessageContaining(expectedMessage);
+  }
+
+  void assertAccepted(String body) {
+    String yaml = "apiVersion: modelship.dev/v1alpha1\nkind: ModelDeployment\n" + body;
+    GenericKubernetesResource md = Serialization.unmarshal(yaml, GenericKubernetesResource.class);
+    md.getMetadata().setNamespace(ns);
+    // Server-side dry run: validated against the CRD, stored nowhere, so the operator never sees it.
+    client.resource(md).dryRun().create();
   }
 
   void apply(String yaml) {

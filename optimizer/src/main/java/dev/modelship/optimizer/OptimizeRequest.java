@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * One optimizer run. {@code out} is the artifact store: a directory or {@code s3://bucket[/prefix]}.
  * {@code format} null means detect; gates null mean "no gate".
- * {@code samples} 0 skips validation (the report then says so).
+ * {@code samples} 0 skips validation (the report then says so). {@code data} is the transfer set
+ * (null: none): the distill pass learns from it, and validation runs on rows held out from it.
  */
 public record OptimizeRequest(
         String source,
@@ -21,6 +22,8 @@ public record OptimizeRequest(
         Path sampleFile,
         Double maxAbsError,
         Double minTop1Agreement,
+        String data,
+        String dataSha256,
         FetchConfig fetch) {
 
     public OptimizeRequest {

@@ -9,6 +9,7 @@ import dev.modelship.optimizer.artifact.ArtifactDigest;
 import dev.modelship.optimizer.artifact.ArtifactStore;
 import dev.modelship.optimizer.convert.Converter;
 import dev.modelship.optimizer.convert.ModelFormat;
+import dev.modelship.optimizer.distill.TransferSet;
 import dev.modelship.optimizer.fetch.FetchedSource;
 import dev.modelship.optimizer.fetch.Fetcher;
 import dev.modelship.optimizer.onnx.Signatures;
@@ -42,13 +43,24 @@ public final class Optimizer {
 
     public OptimizeResult run(OptimizeRequest request) {
         // Unknown passes, bad parameters and bad gates fail here, before any download.
-        List<Pass> passes = PassRegistry.resolve(request.passes());
+        TransferSet data = TransferSet.named(request.data(), request.dataSha256());
+        List<Pass> passes = PassRegistry.resolve(request.passes(), data);
         checkGates(request);
         long t0 = System.nanoTime();
+        Fetcher fetcher = new Fetcher(request.fetch(), progress);
         try (ArtifactStore store = ArtifactStore.open(request.out(), request.fetch(), progress);
-             FetchedSource source = new Fetcher(request.fetch(), progress).fetch(request.source(), request.sha256Pin())) {
+             FetchedSource source = fetcher.fetch(request.source(), request.sha256Pin())) {
             progress.done("fetch " + request.source() + " (sha256 " + source.sha256().substring(0, 12) + "…)",
                     t0, source.bytes(), source.bytes());
+            if (data != null) {
+                long td = System.nanoTime();
+                // With a sample file, validation has its rows: the student learns from every row.
+                data.fetch(fetcher, request.sampleFile() == null ? request.samples() : 0);
+                progress.step(String.format(Locale.ROOT, "fetch transfer set %s (sha256 %s…): %,d rows to learn"
+                                + " from, %,d held out for validation, in %d ms", data.uri(),
+                        data.sha256().substring(0, 12), data.training().length, data.heldOut().length,
+                        (System.nanoTime() - td) / 1_000_000));
+            }
             byte[] bytes = readAll(source);
             ModelFormat format = request.format() != null ? request.format() : ModelFormat.detect(bytes);
             List<PassSpec> asRun = new ArrayList<>();
@@ -56,7 +68,7 @@ public final class Optimizer {
                 asRun.add(new PassSpec(p.name(), p.params()));
             }
             String digest = ArtifactDigest.compute(source.sha256(), format.id(), asRun, request.samples(),
-                    sampleFileSha256(request), VERSION);
+                    sampleFileSha256(request), data == null ? null : data.sha256(), VERSION);
             var existing = store.existing(digest);
             if (existing.isPresent()) {
                 Manifest.Validation report = existing.get().validation();
@@ -99,7 +111,7 @@ public final class Optimizer {
             Manifest.Validation validation = null;
             Manifest.Warmup warmup = null;
             if (request.samples() > 0) {
-                SampleSet samples = samples(request, signature);
+                SampleSet samples = samples(request, signature, data);
                 validation = withGates(validate(request, format, reference, current, samples), request);
                 checkGates(request, validation, "");
                 warmup = warmup(samples);
@@ -119,8 +131,11 @@ public final class Optimizer {
         }
     }
 
-    private static SampleSet samples(OptimizeRequest request, Manifest.Signature signature) {
-        if (request.sampleFile() == null) {
+    /** The sample file, else rows held out from the transfer set, else inputs generated from the signature. */
+    private static SampleSet samples(OptimizeRequest request, Manifest.Signature signature, TransferSet data) {
+        if (request.sampleFile() == null && data != null) {
+            return SampleSet.ofRows("rows held out from " + data.uri(), signature, data.heldOut());
+        } else if (request.sampleFile() == null) {
             return SampleSet.generate(signature, request.samples(), SAMPLE_SEED);
         } else if (request.sampleFile().toString().endsWith(".npy")) {
             return SampleSet.readNpy(request.sampleFile(), signature, request.samples());
@@ -128,13 +143,17 @@ public final class Optimizer {
         return SampleSet.readV2(request.sampleFile(), request.samples());
     }
 
-    /** The first sample as the manifest's warm-up request, unless it is too large to carry there. */
+    /**
+     * The first sample a V2 JSON request can carry (no NaN or infinity, which JSON has no number
+     * for) as the manifest's warm-up request, unless it is too large to carry there.
+     */
     static Manifest.Warmup warmup(SampleSet samples) {
-        if (samples.samples().isEmpty()) {
-            return null;
-        }
-        Map<String, SampleSet.Sample> first = samples.samples().get(0);
-        if (first.values().stream().mapToInt(s -> s.values().length).sum() > Manifest.Warmup.MAX_VALUES) {
+        Map<String, SampleSet.Sample> first = samples.samples().stream()
+                .filter(sample -> sample.values().stream()
+                        .allMatch(input -> Arrays.stream(input.values()).allMatch(Double::isFinite)))
+                .findFirst().orElse(null);
+        if (first == null
+                || first.values().stream().mapToInt(s -> s.values().length).sum() > Manifest.Warmup.MAX_VALUES) {
             return null;
         }
         return new Manifest.Warmup(first.entrySet().stream().map(e -> new Manifest.WarmupInput(e.getKey(),

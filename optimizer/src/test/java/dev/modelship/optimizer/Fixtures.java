@@ -83,6 +83,17 @@ public final class Fixtures {
         return Math.max(1e-5, Math.ulp((float) expected) / 2.0);
     }
 
+    /** The index of the largest value: a classifier's most probable class. */
+    public static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
     /** Runs a model in a real ONNX Runtime session and returns every output. */
     public static Map<String, Object> run(ModelProto model, String input, float[][] x) {
         return run(model.toByteArray(), input, x);

@@ -394,10 +394,41 @@ class UserPathOnNodeIT {
     }));
   }
 
+  /**
+   * The distill pass in the optimizer image (XGBoost's native library in a pod with a read-only
+   * root filesystem), its rows on the model's claim: the student serves the teacher's signature and
+   * the status carries its agreement with the teacher.
+   */
   @Test
   @Order(8)
+  void aModelDistilledInTheClusterServesInTheTeachersPlace() throws Exception {
+    // The README's step: the model and its rows on the claim, then the example.
+    String teacher = OptimizerRuns.exampleModel("trees/xgb_multi_softprob.json");
+    String rows = OptimizerRuns.exampleModel("trees/xgb_multi_softprob.inputs.npy");
+    Files.copy(Path.of(teacher), hostPath("models").resolve("xgb_multi_softprob.json"));
+    Files.copy(Path.of(rows), hostPath("models").resolve("xgb_multi_softprob.inputs.npy"));
+    kube.resource(Files.readString(REPO.resolve("examples/distilled-on-a-claim.yaml"))).serverSideApply();
+    ModelDeployment md = awaitReady("softprob-small");
+
+    OptimizerRuns.Run local = OptimizerRuns.optimize(teacher, "--format", "xgboost", "--pass",
+        "distill:rows=5000,trees=10", "--data", rows, "--samples", "40", "--min-top1-agreement", "0.8");
+    assertThat(md.getStatus().artifact.digest).isEqualTo(local.digest());
+    assertThat(md.getStatus().artifact.validation.samples).as("a fifth of the 200 rows, held out").isEqualTo(40);
+    assertThat(md.getStatus().artifact.validation.top1Agreement).isGreaterThanOrEqualTo(0.8);
+    Manifest manifest = Manifest.parse(Files.readAllBytes(servedModel(md).resolveSibling("manifest.json")),
+        md.getStatus().artifact.digest);
+    assertThat(manifest.pipeline()).singleElement().satisfies(step -> assertThat(step.name()).isEqualTo("distill"));
+    assertThat(manifest.signature()).isEqualTo(Manifest.parse(Files.readAllBytes(
+        hostPath("modelship-artifacts").resolve(md("softprob").getStatus().artifact.digest.substring(7))
+            .resolve("manifest.json")), md("softprob").getStatus().artifact.digest).signature());
+    triton("softprob-small", rows);
+    kube.resources(ModelDeployment.class).inNamespace(NS).withName("softprob-small").delete();
+  }
+
+  @Test
+  @Order(9)
   void deletingAModelDeploymentRemovesAllItOwnedAndHelmUninstallRemovesTheOperator() throws Exception {
-    for (String name : List.of("digits", "softprob", "too-big", "starved")) {
+    for (String name : List.of("digits", "softprob", "too-big", "starved", "softprob-small")) {
       kube.resources(ModelDeployment.class).inNamespace(NS).withName(name).delete();
     }
     await(READY).untilAsserted(() -> {

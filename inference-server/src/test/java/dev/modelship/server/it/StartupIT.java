@@ -62,6 +62,35 @@ class StartupIT {
         }
     }
 
+    /**
+     * Validation rows with missing values (NaN), which a V2 JSON request cannot carry: the
+     * optimizer's manifest takes the first row without one, and the server warms up with it.
+     */
+    @Test
+    void validationRowsWithMissingValuesLeaveAWarmUpSampleJsonCanCarry() throws Exception {
+        Path rows = ServerProcess.REPO.resolve("examples/models/trees/xgb_multi_softprob.inputs.npy");
+        Path out = tmp.resolve("artifacts");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                ServerProcess.REPO.resolve("optimizer/target/modelship-optimizer.jar").toString(), "optimize",
+                ServerProcess.REPO.resolve("examples/models/trees/xgb_multi_softprob.json").toString(),
+                "--out", out.toString(), "--sample-file", rows.toString(), "--samples", "60")
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("optimizer.log").toFile()).start();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(Files.readString(tmp.resolve("optimizer.log"))).isZero();
+        Path dir;
+        try (Stream<Path> dirs = Files.list(out)) {
+            dir = dirs.toList().get(0);
+        }
+        // Every row of the file before row 40 has a NaN.
+        JsonNode data = V2Client.JSON.readTree(dir.resolve("manifest.json").toFile()).at("/warmup/inputs/0/data");
+        assertThat(data).hasSize(10);
+        data.forEach(v -> assertThat(v.isNumber()).as("a JSON number: %s", v).isTrue());
+        try (ServerProcess server = ServerProcess.start(dir, Map.of())) {
+            assertThat(server.log()).contains("warmed up with the artifact's validation sample");
+            assertThat(new V2Client(server.httpUrl()).get("/v2/health/ready").status()).isEqualTo(200);
+        }
+    }
+
     @Test
     void anArtifactIsWarmedUpWithItsValidationSample() throws Exception {
         Path dir = artifact();

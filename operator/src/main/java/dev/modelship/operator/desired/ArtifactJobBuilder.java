@@ -11,6 +11,7 @@ import dev.modelship.operator.api.v1alpha1.ModelDeployment;
 import dev.modelship.operator.api.v1alpha1.ModelDeploymentSpec;
 import dev.modelship.operator.api.v1alpha1.ModelSource;
 import dev.modelship.operator.api.v1alpha1.OptimizationPass;
+import dev.modelship.operator.api.v1alpha1.TransferData;
 import io.fabric8.kubernetes.api.model.EnvFromSource;
 import io.fabric8.kubernetes.api.model.EnvFromSourceBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -54,7 +55,8 @@ public final class ArtifactJobBuilder {
 
   /**
    * A short hash of the inputs of the build: source, pin, format, credentials, passes with
-   * parameters, validation, optimizer image and artifact store. Nothing about serving enters it.
+   * parameters, the distill pass's transfer set, validation, optimizer image and artifact store.
+   * Nothing about serving enters it.
    */
   public static String buildKey(ModelDeploymentSpec spec, OperatorConfig config) {
     StringBuilder in = new StringBuilder();
@@ -66,8 +68,18 @@ public final class ArtifactJobBuilder {
     for (String pass : passArguments(spec)) {
       line(in, "pass", pass);
     }
+    TransferData data = transferData(spec);
+    // Only when set, so that a resource without it keeps the key (and artifact) it had before the field existed.
+    if (data != null) {
+      line(in, "dataUri", data.uri);
+      line(in, "dataSha256", data.sha256);
+    }
     line(in, "samples", String.valueOf(samples(spec)));
     line(in, "maxAbsError", maxAbsError(spec) == null ? null : String.valueOf(maxAbsError(spec)));
+    // Only when set, so that a resource without it keeps the key it had before the field existed.
+    if (minTop1Agreement(spec) != null) {
+      line(in, "minTop1Agreement", String.valueOf(minTop1Agreement(spec)));
+    }
     line(in, "optimizerImage", config.optimizerImage());
     if (config.artifactStore() instanceof OperatorConfig.Pvc pvc) {
       line(in, "artifactClaim", pvc.claim());
@@ -107,11 +119,13 @@ public final class ArtifactJobBuilder {
     volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
     String sourceClaim = sourceClaim(md.getSpec().model.uri);
     if (sourceClaim != null) {
-      mounts.add(new VolumeMountBuilder().withName("source")
-          .withMountPath(SOURCE_CLAIMS_MOUNT + "/" + sourceClaim).withReadOnly(true).build());
-      volumes.add(new VolumeBuilder().withName("source")
-          .withNewPersistentVolumeClaim().withClaimName(sourceClaim).withReadOnly(true).endPersistentVolumeClaim()
-          .build());
+      mountReadOnly("source", sourceClaim, mounts, volumes);
+    }
+    // The optimizer finds every pvc:// location under SOURCE_CLAIMS_MOUNT/<claim>: a claim holding
+    // both the model and the rows is mounted once.
+    String dataClaim = dataClaim(md.getSpec());
+    if (dataClaim != null && !dataClaim.equals(sourceClaim)) {
+      mountReadOnly("data", dataClaim, mounts, volumes);
     }
     List<EnvFromSource> envFrom = new ArrayList<>();
     if (md.getSpec().model.credentialsSecret != null) {
@@ -179,11 +193,24 @@ public final class ArtifactJobBuilder {
       args.add("--pass");
       args.add(pass);
     }
+    TransferData data = transferData(spec);
+    if (data != null) {
+      args.add("--data");
+      args.add(data.uri);
+      if (data.sha256 != null) {
+        args.add("--data-sha256");
+        args.add(data.sha256);
+      }
+    }
     args.add("--samples");
     args.add(String.valueOf(samples(spec)));
     if (maxAbsError(spec) != null) {
       args.add("--max-abs-error");
       args.add(String.valueOf(maxAbsError(spec)));
+    }
+    if (minTop1Agreement(spec) != null) {
+      args.add("--min-top1-agreement");
+      args.add(String.valueOf(minTop1Agreement(spec)));
     }
     args.add("--summary-file");
     args.add(TERMINATION_MESSAGE_PATH);
@@ -232,6 +259,13 @@ public final class ArtifactJobBuilder {
     return spec.optimization.validation.samples;
   }
 
+  static Double minTop1Agreement(ModelDeploymentSpec spec) {
+    if (spec.optimization == null || spec.optimization.validation == null) {
+      return null;
+    }
+    return spec.optimization.validation.minTop1Agreement;
+  }
+
   static Double maxAbsError(ModelDeploymentSpec spec) {
     if (spec.optimization == null || spec.optimization.validation == null) {
       return null;
@@ -260,6 +294,24 @@ public final class ArtifactJobBuilder {
       }
     }
     return null;
+  }
+
+  static TransferData transferData(ModelDeploymentSpec spec) {
+    return spec.optimization == null ? null : spec.optimization.data;
+  }
+
+  /** The claim of a pvc://claim/path transfer set, or null when there is none or it is elsewhere. */
+  public static String dataClaim(ModelDeploymentSpec spec) {
+    TransferData data = transferData(spec);
+    return data == null ? null : sourceClaim(data.uri);
+  }
+
+  private static void mountReadOnly(String volume, String claim, List<VolumeMount> mounts, List<Volume> volumes) {
+    mounts.add(new VolumeMountBuilder().withName(volume)
+        .withMountPath(SOURCE_CLAIMS_MOUNT + "/" + claim).withReadOnly(true).build());
+    volumes.add(new VolumeBuilder().withName(volume)
+        .withNewPersistentVolumeClaim().withClaimName(claim).withReadOnly(true).endPersistentVolumeClaim()
+        .build());
   }
 
   /** The claim of a pvc://claim/path source, or null for other schemes. */

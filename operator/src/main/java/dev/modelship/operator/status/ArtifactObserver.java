@@ -135,6 +135,7 @@ public final class ArtifactObserver {
       a.validation = new ValidationReport();
       a.validation.samples = s.validation().samples();
       a.validation.maxAbsError = s.validation().maxAbsError();
+      a.validation.top1Agreement = s.validation().top1Agreement();
     }
     a.buildKey = buildKey;
     return a;

@@ -93,6 +93,31 @@ class OptimizerSummaryContractIT {
   }
 
   @Test
+  void aDistilledBuildReportsTheStudentsAgreementWithTheTeacherInTheStatus() throws IOException {
+    String source = OptimizerRuns.exampleModel("trees/lgb_multiclass.txt");
+    Run run = OptimizerRuns.optimize(source, "--pass", "distill:trees=20,rows=5000",
+        "--data", OptimizerRuns.exampleModel("trees/lgb_multiclass.inputs.npy"), "--samples", "40",
+        "--min-top1-agreement", "0.5");
+    assertThat(run.exitCode()).as(run.stdout()).isZero();
+
+    ArtifactStatus a = observe(run).serving();
+    JsonNode manifest = JSON.readTree(run.artifactDirectory().resolve("manifest.json").toFile());
+    assertThat(manifest.at("/pipeline/0/name").asText()).isEqualTo("distill");
+    assertThat(a.validation.samples).as("a fifth of the 200 rows, held out").isEqualTo(40);
+    assertThat(a.validation.top1Agreement).isEqualTo(manifest.at("/validation/top1Agreement").asDouble())
+        .isGreaterThanOrEqualTo(0.5);
+  }
+
+  @Test
+  void aStudentBelowTheAgreementGateIsValidationFailed() {
+    Run run = OptimizerRuns.optimize(OptimizerRuns.exampleModel("trees/lgb_multiclass.txt"),
+        "--pass", "distill:trees=1,depth=1", "--data", OptimizerRuns.exampleModel("trees/lgb_multiclass.inputs.npy"),
+        "--samples", "40", "--min-top1-agreement", "0.999");
+    ArtifactState state = assertFailed(run, 5, "ValidationFailed");
+    assertThat(state.message()).contains("top-1 agreement").contains("0.999");
+  }
+
+  @Test
   void aSourceThatCannotBeFetchedIsFetchFailed() throws IOException {
     int closed;
     try (ServerSocket s = new ServerSocket(0)) {

@@ -8,7 +8,10 @@ import dev.modelship.operator.api.v1alpha1.ModelDeployment;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -237,5 +240,177 @@ class ArtifactJobBuilderTest {
             "eu-west-1", "rotated-keys"), 2, config.artifactJobDeadline(), config.artifactJobResources(), false, null,
         0, config.shutdownGrace(), "text", null);
     assertThat(ArtifactJobBuilder.buildKey(md.getSpec(), otherSecret)).isEqualTo(s3Key);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The distill pass and its transfer set (spec.optimization.data)
+
+  /** sha256 of the bytes "transfer rows\n" (sha256sum), a pin that looks like a real one. */
+  private static final String ROWS_SHA256 = "27c54128f1264c80dc79194058fdeee4427c020182392bc50fe83d4db93a28df";
+
+  /** A model graph-optimized, then distilled into a student that learns from the rows at {@code dataUri}. */
+  private static ModelDeployment distilled(String modelUri, String dataUri, String dataSha256) {
+    return TestResources.fromYaml("""
+        apiVersion: modelship.dev/v1alpha1
+        kind: ModelDeployment
+        metadata: {name: fraud-xgb, namespace: ml}
+        spec:
+          model:
+            uri: %s
+            format: xgboost
+            credentialsSecret: s3-creds
+          optimization:
+            passes:
+              - name: graph-optimize
+              - name: distill
+                params: {family: trees, trees: "50", depth: "4"}
+            data: {uri: %s%s}
+          serving:
+            batching: {maxBatchSize: 32}
+            resources: {requests: {cpu: "1", memory: 1Gi}, limits: {cpu: "2", memory: 2Gi}}
+          autoscaling: {minReplicas: 2, maxReplicas: 10}
+        """.formatted(modelUri, dataUri, dataSha256 == null ? "" : ", sha256: \"" + dataSha256 + "\""));
+  }
+
+  @Test
+  void theDistillPassGetsTheTransferSetAndItsPinOnTheCommandLine() {
+    ModelDeployment md = distilled("s3://models/fraud/model.json", "s3://models/fraud/rows-2026-11.npy", ROWS_SHA256);
+    Container c = ArtifactJobBuilder.build(md, config).getSpec().getTemplate().getSpec().getContainers().get(0);
+    assertThat(c.getArgs()).containsExactly(
+        "optimize", "s3://models/fraud/model.json",
+        "--out", "/artifacts",
+        "--format", "xgboost",
+        "--pass", "graph-optimize",
+        "--pass", "distill:depth=4,family=trees,trees=50",
+        "--data", "s3://models/fraud/rows-2026-11.npy",
+        "--data-sha256", ROWS_SHA256,
+        "--samples", "256",
+        "--summary-file", "/dev/termination-log");
+    // The rows are fetched with the model's credentials.
+    assertThat(c.getEnvFrom()).singleElement()
+        .satisfies(e -> assertThat(e.getSecretRef().getName()).isEqualTo("s3-creds"));
+  }
+
+  @Test
+  void anUnpinnedTransferSetHasNoPinFlag() {
+    ModelDeployment md = distilled("s3://models/fraud/model.json", "https://data.example/rows.csv", null);
+    List<String> args = ArtifactJobBuilder.arguments(md.getSpec(), config);
+    assertThat(args).containsSequence("--data", "https://data.example/rows.csv", "--samples")
+        .doesNotContain("--data-sha256");
+    // Without a transfer set, no --data at all.
+    assertThat(ArtifactJobBuilder.arguments(TestResources.fraudXgb().getSpec(), config))
+        .doesNotContain("--data", "--data-sha256");
+  }
+
+  @Test
+  void aTransferSetOnAnotherClaimIsMountedReadOnlyBesideTheModels() {
+    ModelDeployment md = distilled("pvc://training-out/run-7/model.json", "pvc://samples/prod/2026-11.csv", null);
+    PodSpec pod = ArtifactJobBuilder.build(md, config).getSpec().getTemplate().getSpec();
+    Container c = pod.getContainers().get(0);
+
+    assertThat(readOnlyClaims(pod, c)).isEqualTo(Map.of(
+        "training-out", "/mnt/pvc/training-out",
+        "samples", "/mnt/pvc/samples"));
+    assertVolumesNamedOnceAndValidly(pod, c);
+  }
+
+  @Test
+  void aTransferSetOnTheModelsClaimSharesItsVolume() {
+    ModelDeployment md = distilled("pvc://training-out/run-7/model.json", "pvc://training-out/run-7/rows.npy", null);
+    PodSpec pod = ArtifactJobBuilder.build(md, config).getSpec().getTemplate().getSpec();
+    Container c = pod.getContainers().get(0);
+
+    assertThat(pod.getVolumes()).filteredOn(v -> v.getPersistentVolumeClaim() != null)
+        .extracting(v -> v.getPersistentVolumeClaim().getClaimName())
+        .containsExactlyInAnyOrder("modelship-artifacts", "training-out");
+    assertThat(readOnlyClaims(pod, c)).isEqualTo(Map.of("training-out", "/mnt/pvc/training-out"));
+    assertVolumesNamedOnceAndValidly(pod, c);
+  }
+
+  @Test
+  void aTransferSetOnAClaimIsMountedWhenTheModelIsNotOnOne() {
+    ModelDeployment md = distilled("s3://models/fraud/model.json", "pvc://samples/prod/2026-11.npy", null);
+    PodSpec pod = ArtifactJobBuilder.build(md, config).getSpec().getTemplate().getSpec();
+    Container c = pod.getContainers().get(0);
+
+    assertThat(readOnlyClaims(pod, c)).isEqualTo(Map.of("samples", "/mnt/pvc/samples"));
+    assertVolumesNamedOnceAndValidly(pod, c);
+    // The optimizer resolves pvc://samples/prod/2026-11.npy as $MODELSHIP_PVC_ROOT/samples/prod/2026-11.npy.
+    assertThat(c.getEnv())
+        .anySatisfy(e -> assertThat(e).extracting("name", "value").containsExactly("MODELSHIP_PVC_ROOT", "/mnt/pvc"));
+  }
+
+  @Test
+  void theTransferSetIsPartOfTheBuildKeyAndServingIsNot() {
+    String model = "s3://models/fraud/model.json";
+    String key = ArtifactJobBuilder.buildKey(distilled(model, "s3://models/fraud/rows-2026-11.npy", ROWS_SHA256)
+        .getSpec(), config);
+
+    assertThat(ArtifactJobBuilder.buildKey(distilled(model, "s3://models/fraud/rows-2026-12.npy", ROWS_SHA256)
+        .getSpec(), config)).as("other rows").isNotEqualTo(key);
+    assertThat(ArtifactJobBuilder.buildKey(distilled(model, "s3://models/fraud/rows-2026-11.npy",
+        "0000000000000000000000000000000000000000000000000000000000000000").getSpec(), config))
+        .as("another pin").isNotEqualTo(key);
+    assertThat(ArtifactJobBuilder.buildKey(distilled(model, "s3://models/fraud/rows-2026-11.npy", null)
+        .getSpec(), config)).as("the pin removed").isNotEqualTo(key);
+
+    ModelDeployment scaled = distilled(model, "s3://models/fraud/rows-2026-11.npy", ROWS_SHA256);
+    scaled.getSpec().replicas = 7;
+    scaled.getSpec().autoscaling = null;
+    scaled.getSpec().serving.resources.getLimits().put("memory", new Quantity("8Gi"));
+    scaled.getSpec().serving.batching.maxBatchSize = 1;
+    assertThat(ArtifactJobBuilder.buildKey(scaled.getSpec(), config)).as("serving changed").isEqualTo(key);
+  }
+
+  /**
+   * Upgrading the operator must not rebuild every artifact: a resource without a transfer set keeps
+   * its key. Computed with sha256sum over the key's inputs as the operator wrote them before the
+   * field existed: printf 'uri=s3://models/fraud/model.json\nsha256=9f86...0a08\nformat=xgboost\n
+   * credentialsSecret=s3-creds\npass=graph-optimize\npass=quantize-dynamic:exclude=Softmax,perChannel=true\n
+   * samples=256\nmaxAbsError=0.01\noptimizerImage=ghcr.io/modelship/optimizer:0.1.0\n
+   * artifactClaim=modelship-artifacts\n' | sha256sum | cut -c1-10
+   */
+  @Test
+  void aResourceWithoutATransferSetKeepsTheKeyItHadBefore() {
+    assertThat(ArtifactJobBuilder.buildKey(TestResources.fraudXgb().getSpec(), config)).isEqualTo("e54205c713");
+  }
+
+  @Test
+  void theTopOneAgreementGateReachesTheOptimizerAndRebuildsWhenItChanges() {
+    ModelDeployment md = distilled("s3://models/fraud/model.json", "s3://models/fraud/rows.npy", null);
+    String ungated = ArtifactJobBuilder.buildKey(md.getSpec(), config);
+    md.getSpec().optimization.validation = new dev.modelship.operator.api.v1alpha1.Validation();
+    md.getSpec().optimization.validation.minTop1Agreement = 0.99;
+    assertThat(ArtifactJobBuilder.arguments(md.getSpec(), config))
+        .containsSequence("--min-top1-agreement", "0.99", "--summary-file");
+    String gated = ArtifactJobBuilder.buildKey(md.getSpec(), config);
+    assertThat(gated).isNotEqualTo(ungated);
+    md.getSpec().optimization.validation.minTop1Agreement = 0.995;
+    assertThat(ArtifactJobBuilder.buildKey(md.getSpec(), config)).isNotEqualTo(gated);
+  }
+
+  /** Claim name to mount path, for every read-only claim volume and its read-only mount. */
+  private static Map<String, String> readOnlyClaims(PodSpec pod, Container c) {
+    Map<String, String> out = new java.util.HashMap<>();
+    for (Volume v : pod.getVolumes()) {
+      if (v.getPersistentVolumeClaim() == null || !Boolean.TRUE.equals(v.getPersistentVolumeClaim().getReadOnly())) {
+        continue;
+      }
+      List<VolumeMount> mounts = c.getVolumeMounts().stream().filter(m -> m.getName().equals(v.getName())).toList();
+      assertThat(mounts).as("mounts of volume %s", v.getName()).singleElement()
+          .satisfies(m -> assertThat(m.getReadOnly()).isTrue());
+      assertThat(out.put(v.getPersistentVolumeClaim().getClaimName(), mounts.get(0).getMountPath()))
+          .as("claim %s mounted twice", v.getPersistentVolumeClaim().getClaimName()).isNull();
+    }
+    return out;
+  }
+
+  /** What the API server checks of a pod's volumes: unique DNS-1123 label names, each mount naming one. */
+  private static void assertVolumesNamedOnceAndValidly(PodSpec pod, Container c) {
+    List<String> names = pod.getVolumes().stream().map(Volume::getName).toList();
+    assertThat(names).doesNotHaveDuplicates()
+        .allSatisfy(n -> assertThat(n).hasSizeLessThanOrEqualTo(63).matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?"));
+    assertThat(c.getVolumeMounts()).extracting(VolumeMount::getName).allSatisfy(n -> assertThat(names).contains(n));
+    assertThat(c.getVolumeMounts()).extracting(VolumeMount::getMountPath).doesNotHaveDuplicates();
   }
 }

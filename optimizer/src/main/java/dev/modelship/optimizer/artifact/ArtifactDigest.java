@@ -31,10 +31,11 @@ public final class ArtifactDigest {
     /**
      * @param samples validation samples (0: no validation)
      * @param sampleFileSha256 sha256 of the sample file, or null when samples are generated
+     * @param dataSha256 sha256 of the transfer set, or null without one (then the key is as before it existed)
      * @return {@code sha256:<64 hex>}
      */
     public static String compute(String sourceSha256, String format, List<PassSpec> pipeline, int samples,
-                                 String sampleFileSha256, String version) {
+                                 String sampleFileSha256, String dataSha256, String version) {
         List<Map<String, Object>> passes = new ArrayList<>();
         for (PassSpec p : pipeline) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -51,6 +52,9 @@ public final class ArtifactDigest {
         key.put("pipeline", passes);
         key.put("validation", validation);
         key.put("optimizerVersion", version);
+        if (dataSha256 != null) {
+            key.put("data", dataSha256);
+        }
         try {
             return Digests.of(Digests.sha256(CANONICAL.writeValueAsBytes(key)));
         } catch (JsonProcessingException e) {

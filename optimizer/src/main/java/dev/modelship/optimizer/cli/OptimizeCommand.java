@@ -50,7 +50,7 @@ final class OptimizeCommand implements Callable<Integer> {
 
     @Option(names = "--pass", paramLabel = "name[:k=v,...]",
             description = "a pass, in order; repeatable. Passes: graph-optimize, quantize-dynamic, float16, prune,"
-                    + " ort-format")
+                    + " distill, ort-format")
     List<String> passes = new ArrayList<>();
 
     @Option(names = "--format", description = "onnx, xgboost or lightgbm (default: detected)")
@@ -65,6 +65,15 @@ final class OptimizeCommand implements Callable<Integer> {
     @Option(names = "--sample-file", description = "validation inputs: a V2 inference request JSON, or a .npy array for a single-input model"
                     + " (rows on dimension 0)")
     Path sampleFile;
+
+    @Option(names = "--data", paramLabel = "<uri>",
+            description = "transfer set: rows of the model's input (.npy [rows, features], or .csv of numbers with an"
+                    + " optional header), fetched like the model. The distill pass learns from it; validation runs on"
+                    + " rows held out from it (up to --samples, at most a fifth)")
+    String data;
+
+    @Option(names = "--data-sha256", description = "refuse a transfer set whose sha256 differs")
+    String dataSha256;
 
     @Option(names = "--max-abs-error", description = "gate: fail when the max absolute error is larger")
     Double maxAbsError;
@@ -106,7 +115,7 @@ final class OptimizeCommand implements Callable<Integer> {
             }
             OptimizeRequest request = new OptimizeRequest(source, out,
                     format == null ? null : ModelFormat.parse(format), specs, sha256, samples, sampleFile,
-                    maxAbsError, minTop1, fetch);
+                    maxAbsError, minTop1, data, dataSha256, fetch);
             OptimizeResult result = new Optimizer(Progress.stderr()).run(request);
             summary = BuildSummary.built(result.manifest(), result.location(), result.reused(), result.validation());
         } catch (OptimizerException e) {

@@ -209,7 +209,8 @@ public final class TreeEnsembleBuilder {
         return b;
     }
 
-    private static ModelProto model(GraphProto.Builder graph, String producer) {
+    /** The model around a graph of ONNX and ONNX-ML ops, as every converter writes it. */
+    static ModelProto model(GraphProto.Builder graph, String producer) {
         return ModelProto.newBuilder()
                 .setIrVersion(8)
                 .setProducerName("modelship-" + producer)

@@ -46,6 +46,11 @@ public final class Tensors {
         return base(name, dims, TensorProto.DataType.INT8).setRawData(ByteString.copyFrom(values)).build();
     }
 
+    /** Unsigned bytes: each byte is read as 0–255. */
+    public static TensorProto uint8Tensor(String name, long[] dims, byte[] values) {
+        return base(name, dims, TensorProto.DataType.UINT8).setRawData(ByteString.copyFrom(values)).build();
+    }
+
     public static TensorProto int64Tensor(String name, long[] dims, long[] values) {
         ByteBuffer buf = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
         buf.asLongBuffer().put(values);

@@ -56,6 +56,22 @@ final class PassParams {
         return d;
     }
 
+    long integer(String key, long fallback, long min, long max) {
+        String v = given.getOrDefault(key, Long.toString(fallback));
+        long n;
+        try {
+            n = Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw OptimizerException.usage("pass '" + pass + "': " + key + "=" + v + " is not a whole number");
+        }
+        if (n < min || n > max) {
+            throw OptimizerException.usage("pass '" + pass + "': " + key + "=" + v + " is outside ["
+                    + min + ", " + max + "]");
+        }
+        used.put(key, v);
+        return n;
+    }
+
     /** A list separated by ';' (',' separates parameters). */
     List<String> list(String key) {
         String v = given.getOrDefault(key, "");
@@ -69,7 +85,8 @@ final class PassParams {
         return out;
     }
 
+    /** In the order the pass read them, so manifests and logs list them the same way every run. */
     Map<String, String> asRun() {
-        return Map.copyOf(used);
+        return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(used));
     }
 }

@@ -2,18 +2,21 @@ package dev.modelship.optimizer.passes;
 
 import dev.modelship.artifact.PassSpec;
 import dev.modelship.optimizer.OptimizerException;
+import dev.modelship.optimizer.distill.TransferSet;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Resolves the user's pass list into configured passes, before any work starts. */
 public final class PassRegistry {
     public static final List<String> NAMES = List.of(
-            GraphOptimizePass.NAME, QuantizeDynamicPass.NAME, Float16Pass.NAME, PrunePass.NAME, OrtFormatPass.NAME);
+            GraphOptimizePass.NAME, QuantizeDynamicPass.NAME, Float16Pass.NAME, PrunePass.NAME, DistillPass.NAME,
+            OrtFormatPass.NAME);
 
     private PassRegistry() {
     }
 
-    public static List<Pass> resolve(List<PassSpec> specs) {
+    /** @param data the transfer set named by --data (fetched later), or null */
+    public static List<Pass> resolve(List<PassSpec> specs, TransferSet data) {
         List<Pass> passes = new ArrayList<>();
         for (int i = 0; i < specs.size(); i++) {
             PassSpec spec = specs.get(i);
@@ -22,6 +25,7 @@ public final class PassRegistry {
                 case QuantizeDynamicPass.NAME -> new QuantizeDynamicPass(spec);
                 case Float16Pass.NAME -> new Float16Pass(spec);
                 case PrunePass.NAME -> new PrunePass(spec);
+                case DistillPass.NAME -> new DistillPass(spec, data);
                 case OrtFormatPass.NAME -> new OrtFormatPass(spec);
                 default -> throw OptimizerException.usage("unknown pass '" + spec.name() + "' (known: "
                         + String.join(", ", NAMES) + ")");

@@ -1,5 +1,6 @@
 package dev.modelship.optimizer.validate;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelship.artifact.Manifest;
@@ -14,8 +15,9 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Validation inputs, one request of batch 1 per sample: generated from the signature
- * (seeded, so a rerun sees the same rows) or read from a V2 inference request file.
+ * Validation inputs, one request per sample: generated from the signature (seeded, so a rerun
+ * sees the same rows, batch 1), or read from a file: rows of a V2 request or of a .npy array
+ * (batch 1 each), or V2 requests taken whole.
  */
 public record SampleSet(String from, List<Map<String, Sample>> samples) {
 
@@ -54,53 +56,146 @@ public record SampleSet(String from, List<Map<String, Sample>> samples) {
         return new SampleSet("generated(seed=" + seed + ")", samples);
     }
 
-    /** Reads a V2 inference request: {@code {"inputs":[{"name","shape","datatype","data"}]}}, rows on dim 0. */
+    /** Rows of a single-input model's [rows, features] input, one sample each. */
+    public static SampleSet ofRows(String from, Manifest.Signature signature, float[][] rows) {
+        Manifest.Tensor input = signature.inputs().get(0);
+        if (signature.inputs().size() != 1 || input.shape().size() != 2
+                || (rows.length > 0 && input.shape().get(1) != rows[0].length)) {
+            throw OptimizerException.usage("the transfer set's rows have " + (rows.length == 0 ? 0 : rows[0].length)
+                    + " columns; they fit a model with one input of shape [rows, " + (rows.length == 0 ? 0
+                    : rows[0].length) + "], and this model takes " + signature.inputs());
+        }
+        List<Map<String, Sample>> samples = new ArrayList<>();
+        for (float[] row : rows) {
+            double[] v = new double[row.length];
+            for (int i = 0; i < row.length; i++) {
+                v[i] = row[i];
+            }
+            samples.add(Map.of(input.name(), new Sample(input.datatype(), new long[] {1, row.length}, v)));
+        }
+        return new SampleSet(from, samples);
+    }
+
+    /**
+     * Reads V2 inference requests ({@code {"inputs":[{"name","shape","datatype","data"}]}}). One
+     * request alone is split into samples by rows of dimension 0, which every input must share. A
+     * JSON array of requests, or JSON lines (several requests, or a {@code .jsonl}/{@code .ndjson}
+     * file), gives one sample per request, as it is: inputs need no common row dimension (a
+     * recurrent state, a scalar of shape []).
+     */
     public static SampleSet readV2(Path file, int limit) {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(file.toFile());
+        List<JsonNode> docs = new ArrayList<>();
+        ObjectMapper mapper = new ObjectMapper();
+        // Value by value (a MappingIterator would unwrap a top-level array into its elements).
+        try (JsonParser parser = mapper.getFactory().createParser(file.toFile())) {
+            for (JsonNode doc = mapper.readTree(parser); doc != null; doc = mapper.readTree(parser)) {
+                docs.add(doc);
+            }
         } catch (IOException e) {
             throw OptimizerException.usage("cannot read sample file " + file + ": " + e.getMessage());
         }
-        JsonNode inputs = root == null ? null : root.get("inputs");
-        if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
-            throw OptimizerException.usage("sample file " + file + " is not a V2 request (no \"inputs\" array)");
+        String name = file.getFileName().toString();
+        boolean lines = name.endsWith(".jsonl") || name.endsWith(".ndjson");
+        if (docs.size() == 1 && docs.get(0).isObject() && !lines) {
+            return splitByRows(file, docs.get(0), limit);
         }
-        int rows = -1;
+        List<JsonNode> requests = docs.size() == 1 && docs.get(0).isArray() ? toList(docs.get(0)) : docs;
+        if (requests.isEmpty()) {
+            throw OptimizerException.usage("sample file " + file + " holds no requests");
+        }
         List<Map<String, Sample>> samples = new ArrayList<>();
-        for (JsonNode in : inputs) {
-            String name = in.path("name").asText();
-            String datatype = in.path("datatype").asText();
-            long[] shape = new long[in.path("shape").size()];
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = in.path("shape").get(i).asLong();
+        for (int r = 0; r < Math.min(requests.size(), limit); r++) {
+            String where = "sample file " + name + ", request " + (r + 1);
+            Map<String, Sample> sample = new LinkedHashMap<>();
+            for (JsonNode in : inputs(requests.get(r), where)) {
+                Input input = input(in, where);
+                sample.put(input.name, new Sample(input.datatype, input.shape, input.values));
             }
-            List<Double> flat = new ArrayList<>();
-            flatten(in.path("data"), flat);
-            long expected = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-            if (shape.length == 0 || flat.size() != expected) {
-                throw OptimizerException.usage("sample file: input '" + name + "' has " + flat.size()
-                        + " values for shape " + Arrays.toString(shape));
+            samples.add(sample);
+        }
+        return new SampleSet(name, samples);
+    }
+
+    /** One request's inputs split on dimension 0: a sample per row. */
+    private static SampleSet splitByRows(Path file, JsonNode root, int limit) {
+        String where = "sample file " + file.getFileName();
+        long rows = -1;
+        String rowsFrom = null;
+        List<Map<String, Sample>> samples = new ArrayList<>();
+        for (JsonNode in : inputs(root, where)) {
+            Input input = input(in, where);
+            long[] shape = input.shape;
+            if (shape.length == 0) {
+                throw OptimizerException.usage(where + ": input '" + input.name + "' is a scalar (shape []), which"
+                        + " cannot be split into rows; give one request per sample instead: a JSON array of"
+                        + " requests, or JSON lines");
             }
             if (rows >= 0 && rows != shape[0]) {
-                throw OptimizerException.usage("sample file: inputs have different row counts");
+                throw OptimizerException.usage(where + ": input '" + input.name + "' has " + shape[0]
+                        + " rows on dimension 0 and '" + rowsFrom + "' " + rows + "; one request is split into"
+                        + " samples by rows, so its inputs must share dimension 0. For inputs that do not (a"
+                        + " recurrent state, a scalar) give one request per sample: a JSON array of requests, or"
+                        + " JSON lines");
             }
-            rows = (int) shape[0];
-            int per = (int) (expected / shape[0]);
+            rows = shape[0];
+            rowsFrom = input.name;
+            int per = rows == 0 ? 0 : (int) (input.values.length / rows);
             long[] rowShape = shape.clone();
             rowShape[0] = 1;
             for (int r = 0; r < Math.min(rows, limit); r++) {
                 if (samples.size() <= r) {
                     samples.add(new LinkedHashMap<>());
                 }
-                double[] v = new double[per];
-                for (int i = 0; i < per; i++) {
-                    v[i] = flat.get(r * per + i);
-                }
-                samples.get(r).put(name, new Sample(datatype, rowShape, v));
+                samples.get(r).put(input.name, new Sample(input.datatype, rowShape,
+                        Arrays.copyOfRange(input.values, r * per, (r + 1) * per)));
             }
         }
+        if (samples.isEmpty()) {
+            throw OptimizerException.usage(where + " holds no rows");
+        }
         return new SampleSet(file.getFileName().toString(), samples);
+    }
+
+    private record Input(String name, String datatype, long[] shape, double[] values) {
+    }
+
+    private static JsonNode inputs(JsonNode request, String where) {
+        JsonNode inputs = request == null ? null : request.get("inputs");
+        if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
+            throw OptimizerException.usage(where + " is not a V2 request (no \"inputs\" array)");
+        }
+        return inputs;
+    }
+
+    private static Input input(JsonNode in, String where) {
+        String name = in.path("name").asText();
+        if (name.isEmpty() || !in.path("shape").isArray()) {
+            throw OptimizerException.usage(where + ": an input without \"name\" or \"shape\": " + abbreviate(in));
+        }
+        long[] shape = new long[in.path("shape").size()];
+        for (int i = 0; i < shape.length; i++) {
+            shape[i] = in.path("shape").get(i).asLong();
+        }
+        List<Double> flat = new ArrayList<>();
+        flatten(in.path("data"), flat);
+        long expected = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+        if (flat.size() != expected) {
+            throw OptimizerException.usage(where + ": input '" + name + "' has " + flat.size()
+                    + " values for shape " + Arrays.toString(shape));
+        }
+        return new Input(name, in.path("datatype").asText(), shape,
+                flat.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    private static List<JsonNode> toList(JsonNode array) {
+        List<JsonNode> out = new ArrayList<>();
+        array.forEach(out::add);
+        return out;
+    }
+
+    private static String abbreviate(JsonNode node) {
+        String s = node.toString();
+        return s.length() > 120 ? s.substring(0, 120) + "…" : s;
     }
 
     /** Reads a .npy array for a single-input model: rows on dimension 0, the model's datatype. */

@@ -1,6 +1,5 @@
 package dev.modelship.optimizer.validate;
 
-import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
@@ -23,8 +22,9 @@ import java.util.Map;
 /**
  * Runs the original and the result on the same samples in ONNX Runtime and compares the
  * float outputs (integer outputs, i.e. labels, only when there is no float output): max and
- * mean absolute error over all values, top-1 agreement where the
- * model classifies, and the median single-row latency of each.
+ * mean absolute error over all values, top-1 agreement where the model classifies (the share
+ * of positions, over all samples, whose argmax or label agrees; see {@link #top1}), and the
+ * median single-sample latency of each.
  */
 public final class Validator {
     private static final int WARMUP = 3;
@@ -42,50 +42,46 @@ public final class Validator {
                 double maxErr = 0;
                 double sumErr = 0;
                 long count = 0;
-                int agree = 0;
-                int classified = 0;
+                long agree = 0;
+                long positions = 0;
                 double[] latA = new double[samples.samples().size()];
                 double[] latB = new double[latA.length];
                 warmUp(env, a, b, samples.samples().get(0));
                 for (int s = 0; s < latA.length; s++) {
                     Map<String, Sample> in = samples.samples().get(s);
                     long t0 = System.nanoTime();
-                    Map<String, double[]> outA = run(env, a, in);
+                    Map<String, Output> outA = run(env, a, in);
                     long t1 = System.nanoTime();
-                    Map<String, double[]> outB = run(env, b, in);
+                    Map<String, Output> outB = run(env, b, in);
                     long t2 = System.nanoTime();
                     latA[s] = (t1 - t0) / 1e6;
                     latB[s] = (t2 - t1) / 1e6;
-                    boolean anyFloat = outA.keySet().stream().anyMatch(k -> !k.startsWith("int:"));
+                    boolean anyFloat = outA.values().stream().anyMatch(o -> !o.integral());
                     for (var e : outA.entrySet()) {
                         // Labels are judged by top-1 agreement; errors are measured on scores.
-                        if (anyFloat && e.getKey().startsWith("int:")) {
+                        if (anyFloat && e.getValue().integral()) {
                             continue;
                         }
-                        double[] x = e.getValue();
-                        double[] y = outB.get(e.getKey());
-                        if (y == null || y.length != x.length) {
-                            throw OptimizerException.badModel("the optimized model's output '" + e.getKey()
-                                    + "' is missing or has another shape");
-                        }
+                        Output y = sameSize(e.getKey(), e.getValue(), outB);
+                        double[] x = e.getValue().values();
                         for (int i = 0; i < x.length; i++) {
-                            double d = Math.abs(x[i] - y[i]);
+                            double d = Math.abs(x[i] - y.values()[i]);
                             if (Double.isNaN(d)) {
-                                d = Double.isNaN(x[i]) && Double.isNaN(y[i]) ? 0 : Double.POSITIVE_INFINITY;
+                                d = Double.isNaN(x[i]) && Double.isNaN(y.values()[i]) ? 0 : Double.POSITIVE_INFINITY;
                             }
                             maxErr = Math.max(maxErr, d);
                             sumErr += d;
                             count++;
                         }
                     }
-                    Boolean same = top1(outA, outB);
+                    long[] same = top1(outA, outB);
                     if (same != null) {
-                        classified++;
-                        agree += same ? 1 : 0;
+                        agree += same[0];
+                        positions += same[1];
                     }
                 }
                 return new Manifest.Validation(reference, samples.from(), latA.length, maxErr,
-                        count == 0 ? 0 : sumErr / count, classified == 0 ? null : agree / (double) classified,
+                        count == 0 ? 0 : sumErr / count, positions == 0 ? null : agree / (double) positions,
                         new Manifest.Latency(median(latA), median(latB)),
                         new Manifest.Sizes(original.length, optimized.length), null);
             }
@@ -113,54 +109,90 @@ public final class Validator {
         }
     }
 
+    /** One output of one run: its shape as run, its values as doubles, and whether it is an integer tensor. */
+    record Output(long[] shape, double[] values, boolean integral) {
+    }
+
     /**
-     * Classifier agreement: argmax of a float output with several values per row (class
-     * scores), else equality of an integer output with one value (a label). Null for regressors.
+     * Classifier agreement of one sample, as {agreeing positions, positions}; null for a
+     * regressor. The first float output decides when it has classes: its last axis (all of a
+     * vector) holds the class scores, and every position along the axes before it (a row, a
+     * time step, a token) is one argmax, so a [1, classes] output is one position and a
+     * [1, time, classes] output is time positions. Otherwise an integer output (a label per
+     * position) is compared value by value.
      */
-    private static Boolean top1(Map<String, double[]> a, Map<String, double[]> b) {
+    static long[] top1(Map<String, Output> a, Map<String, Output> b) {
         for (var e : a.entrySet()) {
-            if (e.getValue().length > 1 && !e.getKey().startsWith("int:")) {
-                return argmax(e.getValue()) == argmax(b.get(e.getKey()));
+            Output x = e.getValue();
+            if (x.integral()) {
+                continue;
             }
+            int classes = x.shape().length == 0 ? 1 : (int) x.shape()[x.shape().length - 1];
+            if (classes <= 1 || x.values().length == 0) {
+                break; // one score per position: a regressor's output, or a probability
+            }
+            double[] y = sameSize(e.getKey(), x, b).values();
+            long agree = 0;
+            long positions = x.values().length / classes;
+            for (int p = 0; p < positions; p++) {
+                agree += argmax(x.values(), p * classes, classes) == argmax(y, p * classes, classes) ? 1 : 0;
+            }
+            return new long[] {agree, positions};
         }
         for (var e : a.entrySet()) {
-            if (e.getValue().length == 1 && e.getKey().startsWith("int:")) {
-                return e.getValue()[0] == b.get(e.getKey())[0];
+            Output x = e.getValue();
+            if (x.integral() && x.values().length > 0) {
+                double[] y = sameSize(e.getKey(), x, b).values();
+                long agree = 0;
+                for (int i = 0; i < x.values().length; i++) {
+                    agree += x.values()[i] == y[i] ? 1 : 0;
+                }
+                return new long[] {agree, x.values().length};
             }
         }
         return null;
     }
 
-    private static int argmax(double[] v) {
+    /** The optimized model's output of the same name and size (a size, not a shape: [n] and [n, 1] compare). */
+    private static Output sameSize(String name, Output x, Map<String, Output> b) {
+        Output y = b.get(name);
+        if (y == null || y.values().length != x.values().length) {
+            throw OptimizerException.badModel("the optimized model's output '" + name
+                    + "' is missing or has another shape");
+        }
+        return y;
+    }
+
+    private static int argmax(double[] v, int from, int length) {
         int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
+        for (int i = 1; i < length; i++) {
+            if (v[from + i] > v[from + best]) {
                 best = i;
             }
         }
         return best;
     }
 
-    /** Output values as doubles, keyed by name; integer outputs are prefixed "int:". */
-    private static Map<String, double[]> run(OrtEnvironment env, OrtSession session, Map<String, Sample> in)
+    /** The tensor outputs by name; maps and sequences (ZipMap), strings and other types are left out. */
+    private static Map<String, Output> run(OrtEnvironment env, OrtSession session, Map<String, Sample> in)
             throws OrtException {
         Map<String, OnnxTensor> tensors = new HashMap<>();
         try {
             for (var e : in.entrySet()) {
                 tensors.put(e.getKey(), tensor(env, e.getValue()));
             }
-            Map<String, double[]> out = new LinkedHashMap<>();
+            Map<String, Output> out = new LinkedHashMap<>();
             try (OrtSession.Result r = session.run(tensors)) {
                 for (Map.Entry<String, OnnxValue> e : r) {
                     if (!(e.getValue() instanceof OnnxTensor t)) {
-                        continue; // maps and sequences (ZipMap) are not compared
+                        continue;
                     }
-                    OnnxJavaType type = t.getInfo().type;
-                    switch (type) {
-                        case FLOAT -> out.put(e.getKey(), toDoubles(t.getFloatBuffer()));
-                        case DOUBLE -> out.put(e.getKey(), toDoubles(t.getDoubleBuffer()));
-                        case INT64 -> out.put("int:" + e.getKey(), toDoubles(t.getLongBuffer()));
-                        case INT32 -> out.put("int:" + e.getKey(), toDoubles(t.getIntBuffer()));
+                    long[] shape = t.getInfo().getShape();
+                    switch (t.getInfo().type) {
+                        case FLOAT -> out.put(e.getKey(), new Output(shape, toDoubles(t.getFloatBuffer()), false));
+                        case DOUBLE -> out.put(e.getKey(), new Output(shape, toDoubles(t.getDoubleBuffer()), false));
+                        case INT64 -> out.put(e.getKey(), new Output(shape, toDoubles(t.getLongBuffer()), true));
+                        case INT32 -> out.put(e.getKey(), new Output(shape, toDoubles(t.getIntBuffer()), true));
                         default -> {
                             // strings and others: nothing numeric to compare
                         }

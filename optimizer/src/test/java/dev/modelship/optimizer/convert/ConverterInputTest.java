@@ -42,8 +42,12 @@ class ConverterInputTest {
                 .hasMessageContaining("UBJSON document is truncated");
         String gblinear = new String(xgb, StandardCharsets.UTF_8).replace("\"name\": \"gbtree\"", "\"name\": \"gblinear\"")
                 .replace("\"name\":\"gbtree\"", "\"name\":\"gblinear\"");
+        // A tree model's JSON under gblinear's name holds no weights array.
         assertThatThrownBy(() -> XgboostConverter.convert(gblinear.getBytes(StandardCharsets.UTF_8)))
-                .hasMessageContaining("unsupported XGBoost booster 'gblinear'");
+                .isInstanceOf(OptimizerException.class).hasMessageContaining("gblinear model has 0 weights");
+        String unknown = gblinear.replace("gblinear", "gbforest");
+        assertThatThrownBy(() -> XgboostConverter.convert(unknown.getBytes(StandardCharsets.UTF_8)))
+                .hasMessageContaining("unsupported XGBoost booster 'gbforest'");
         String poisson = new String(lgb, StandardCharsets.UTF_8).replace("objective=binary sigmoid:1",
                 "objective=lambdaxyz");
         assertThatThrownBy(() -> LightgbmConverter.convert(poisson.getBytes(StandardCharsets.UTF_8)))

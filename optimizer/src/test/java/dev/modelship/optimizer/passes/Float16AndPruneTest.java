@@ -25,7 +25,7 @@ class Float16AndPruneTest {
     private static final float[][] X = Fixtures.matrix(FIXTURE.get("inputs"));
 
     private static Pass pass(String spec) {
-        return PassRegistry.resolve(List.of(PassSpec.parse(spec))).get(0);
+        return PassRegistry.resolve(List.of(PassSpec.parse(spec)), null).get(0);
     }
 
     private static float[][] probabilities(ModelProto m) {
@@ -69,7 +69,7 @@ class Float16AndPruneTest {
             for (int c = 0; c < 10; c++) {
                 assertThat(half[i][c]).isCloseTo(full[i][c], within(1e-2f));
             }
-            agree += argmax(half[i]) == argmax(full[i]) ? 1 : 0;
+            agree += Fixtures.argmax(half[i]) == Fixtures.argmax(full[i]) ? 1 : 0;
         }
         assertThat(agree).isGreaterThanOrEqualTo(X.length - 1);
     }
@@ -153,15 +153,5 @@ class Float16AndPruneTest {
 
     private static Map<String, TensorProto> inits(ModelProto m) {
         return m.getGraph().getInitializerList().stream().collect(Collectors.toMap(TensorProto::getName, t -> t));
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

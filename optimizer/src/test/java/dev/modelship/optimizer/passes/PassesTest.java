@@ -7,6 +7,10 @@ import static org.assertj.core.api.Assertions.within;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelship.artifact.BuildReason;
 import dev.modelship.artifact.PassSpec;
@@ -14,16 +18,21 @@ import dev.modelship.optimizer.Fixtures;
 import dev.modelship.optimizer.OptimizerException;
 import dev.modelship.optimizer.onnx.OnnxModels;
 import dev.modelship.optimizer.onnx.Tensors;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The passes on the digits MLP (sklearn → skl2onnx). Quantization is compared with what
- * onnxruntime's own quantize_dynamic (Python) produced on the same model and rows.
+ * The passes on the digits MLP (sklearn → skl2onnx) and on a small embedding model. Quantization
+ * is compared with what onnxruntime's own quantize_dynamic (Python) produced on the same model and rows.
  */
 class PassesTest {
     private static final ModelProto MLP = OnnxModels.parse(Fixtures.bytes("digits_mlp.onnx"));
@@ -31,7 +40,7 @@ class PassesTest {
     private static final float[][] X = Fixtures.matrix(FIXTURE.get("inputs"));
 
     private static Pass pass(String spec) {
-        return PassRegistry.resolve(List.of(PassSpec.parse(spec))).get(0);
+        return PassRegistry.resolve(List.of(PassSpec.parse(spec)), null).get(0);
     }
 
     private static float[][] probabilities(byte[] model) {
@@ -125,6 +134,136 @@ class PassesTest {
     }
 
     @Test
+    void embeddingGathersAreQuantizedAsOnnxRuntimesOwnQuantizerDoes() {
+        ModelProto model = OnnxModels.parse(Fixtures.bytes("embedding_matmul.onnx"));
+        JsonNode fixture = Fixtures.expected("embedding_matmul");
+        Pass.Result r = pass("quantize-dynamic").apply(model);
+        ModelProto q = r.model();
+        OnnxModels.check(q);
+
+        // The same uint8 tables, scales and zero points as onnxruntime's file.
+        Map<String, TensorProto> inits = initializers(q);
+        fixture.get("ort_tables").fields().forEachRemaining(e -> {
+            String table = e.getKey();
+            JsonNode ort = e.getValue();
+            TensorProto values = inits.get(table + "_quantized");
+            assertThat(values.getDataType()).isEqualTo(TensorProto.DataType.UINT8_VALUE)
+                    .isEqualTo(ort.get("data_type").asInt());
+            assertThat(values.getDimsList()).containsExactlyElementsOf(
+                    () -> java.util.stream.StreamSupport.stream(ort.get("dims").spliterator(), false)
+                            .map(JsonNode::asLong).iterator());
+            byte[] ours = values.getRawData().toByteArray();
+            assertThat(ours).hasSize(ort.get("values").size());
+            for (int i = 0; i < ours.length; i++) {
+                assertThat(ours[i] & 0xff).as("%s[%d]", table, i).isEqualTo(ort.get("values").get(i).asInt());
+            }
+            assertThat(Tensors.floats(inits.get(table + "_scale"))).containsExactly((float) ort.get("scale").asDouble());
+            assertThat(inits.get(table + "_zero_point").getRawData().byteAt(0) & 0xff)
+                    .isEqualTo(ort.get("zero_point").asInt());
+            assertThat(inits).doesNotContainKey(table);
+        });
+        // The same nodes: names, inputs and outputs (onnxruntime sorts them in another valid order).
+        List<List<Object>> ortNodes = new ArrayList<>();
+        fixture.get("ort_nodes").forEach(n -> ortNodes.add(List.of(n.get(0).asText(), n.get(1).asText(),
+                strings(n.get(2)), strings(n.get(3)))));
+        assertThat(q.getGraph().getNodeList().stream().map(n -> List.<Object>of(n.getOpType(), n.getName(),
+                n.getInputList(), n.getOutputList())).toList()).containsExactlyInAnyOrderElementsOf(ortNodes);
+
+        long[][] ids = longs(fixture.get("inputs"));
+        Map<String, float[][][]> ours = runIds(q.toByteArray(), ids);
+        JsonNode ort = fixture.get("ort_outputs");
+        float wordScale = (float) fixture.get("ort_tables").get("word_embeddings").get("scale").asDouble();
+        float[] table = floatInitializer(model, "word_embeddings");
+        float[] directW = floatInitializer(model, "direct_weight");
+        double directWScale = 0;
+        for (float w : directW) {
+            directWScale = Math.max(directWScale, Math.abs(w) / 127.0);
+        }
+        double[][][] floatDirect = doubles3(fixture.get("float_direct"));
+        for (int b = 0; b < ids.length; b++) {
+            for (int t = 0; t < ids[b].length; t++) {
+                float[] word = ours.get("word")[b][t];
+                double[] directErr = new double[8];
+                for (int d = 0; d < word.length; d++) {
+                    float w = table[(int) ids[b][t] * word.length + d];
+                    // Dequantized: onnxruntime's value, and the float table's within half a step.
+                    assertThat(word[d]).isEqualTo((float) ort.get("word").get(b).get(t).get(d).asDouble());
+                    assertThat((double) word[d]).isCloseTo(w, within(wordScale / 2 * 1.0001));
+                    for (int o = 0; o < 8; o++) {
+                        double wo = Math.abs(directW[d * 8 + o]);
+                        directErr[o] += wordScale / 2 * wo + Math.abs(w) * directWScale / 2
+                                + wordScale / 2 * directWScale / 2;
+                    }
+                }
+                for (int o = 0; o < 8; o++) {
+                    float y = ours.get("direct")[b][t][o];
+                    assertThat((double) y).isCloseTo(ort.get("direct").get(b).get(t).get(o).asDouble(), within(1e-5));
+                    // uint8 rows times int8 weights: off the float result by at most both half steps.
+                    assertThat((double) y).isCloseTo(floatDirect[b][t][o], within(directErr[o]));
+                }
+                for (int o = 0; o < 16; o++) {
+                    assertThat((double) ours.get("logits")[b][t][o])
+                            .isCloseTo(ort.get("logits").get(b).get(t).get(o).asDouble(), within(1e-5));
+                }
+            }
+        }
+        long ortBytes = fixture.get("ort_bytes").asLong();
+        assertThat((double) q.getSerializedSize()).isCloseTo(ortBytes, within(0.03 * ortBytes));
+        // Weights: word 400×32, position 16×32, head 32×16, direct 32×8 floats; one byte each + scale and zero point.
+        long floatBytes = 4L * (400 * 32 + 16 * 32 + 32 * 16 + 32 * 8);
+        long int8Bytes = (400 * 32 + 5) + (16 * 32 + 5) + (32 * 16 + 5) + (32 * 8 + 5);
+        assertThat(r.notes().get(0)).isEqualTo("quantized 2 node(s) to int8 (per tensor) and 3 Gather(s) to uint8"
+                + " tables (per tensor); weights " + floatBytes + " -> " + int8Bytes + " bytes");
+    }
+
+    @Test
+    void excludedGathersKeepTheirFloatTables() {
+        ModelProto model = OnnxModels.parse(Fixtures.bytes("embedding_matmul.onnx"));
+        Pass.Result byType = pass("quantize-dynamic:excludeOpTypes=Gather").apply(model);
+        assertThat(byType.model().getGraph().getInitializerList())
+                .noneMatch(t -> t.getDataType() == TensorProto.DataType.UINT8_VALUE);
+        assertThat(ops(byType.model())).doesNotContain("DequantizeLinear");
+        assertThat(ops(byType.model()).stream().filter("MatMulInteger"::equals)).hasSize(2);
+        assertThat(byType.notes()).contains("kept float (excluded): word_gather", "kept float (excluded): direct_gather",
+                "kept float (excluded): position_gather");
+
+        Pass.Result byName = pass("quantize-dynamic:excludeNodes=word_gather").apply(model);
+        Map<String, TensorProto> inits = initializers(byName.model());
+        // direct_gather still reads the uint8 table; word_gather the float one, kept for it.
+        assertThat(inits).containsKeys("word_embeddings", "word_embeddings_quantized");
+        long[][] ids = longs(Fixtures.expected("embedding_matmul").get("inputs"));
+        float[] table = floatInitializer(model, "word_embeddings");
+        float[][][] word = runIds(byName.model().toByteArray(), ids).get("word");
+        for (int b = 0; b < ids.length; b++) {
+            for (int t = 0; t < ids[b].length; t++) {
+                for (int d = 0; d < 32; d++) {
+                    assertThat(word[b][t][d]).isEqualTo(table[(int) ids[b][t] * 32 + d]);
+                }
+            }
+        }
+        assertThatThrownBy(() -> pass("quantize-dynamic:excludeOpTypes=Conv"))
+                .hasMessageContaining("excludeOpTypes takes MatMul, Gemm and Gather, not Conv");
+    }
+
+    @Test
+    void tablesAreAsymmetricUint8OverTheirRangeWithZero() {
+        // All positive: range [0, 2.55], scale 2.55 / 255 = 0.01, zero point 0.
+        QuantizeDynamicPass.QuantizedTable q = QuantizeDynamicPass.quantizeTable(new float[] {0f, 0.51f, 1.02f, 2.55f});
+        assertThat(q.scale()).isEqualTo(0.01f);
+        assertThat(q.zeroPoint()).isZero();
+        assertThat(q.values()).containsExactly(0, 51, 102, (byte) 255);
+        // All negative: range [-1, 0], scale 1/255, zero point 255; -0.2 → -51 + 255 = 204.
+        q = QuantizeDynamicPass.quantizeTable(new float[] {-1f, -0.2f, 0f});
+        assertThat(q.scale()).isEqualTo((float) (1.0 / 255));
+        assertThat(q.zeroPoint()).isEqualTo(255);
+        assertThat(q.values()).containsExactly(0, (byte) 204, (byte) 255);
+        // A range of 0: scale 1, zero point 0.
+        q = QuantizeDynamicPass.quantizeTable(new float[] {0f, 0f});
+        assertThat(q.scale()).isEqualTo(1f);
+        assertThat(q.values()).containsExactly(0, 0);
+    }
+
+    @Test
     void quantizeAfterGraphOptimizeQuantizesTheFusedGemms() {
         ModelProto fused = pass("graph-optimize").apply(MLP).model();
         ModelProto q = pass("quantize-dynamic").apply(fused).model();
@@ -182,7 +321,7 @@ class PassesTest {
 
     @Test
     void unknownPassesAndBadParametersFailBeforeAnyWork() {
-        assertThatThrownBy(() -> PassRegistry.resolve(List.of(PassSpec.parse("shrink"))))
+        assertThatThrownBy(() -> PassRegistry.resolve(List.of(PassSpec.parse("shrink")), null))
                 .isInstanceOf(OptimizerException.class).hasMessageContaining("unknown pass 'shrink'")
                 .extracting(e -> ((OptimizerException) e).reason()).isEqualTo(BuildReason.INVALID_ARGUMENTS);
         assertThatThrownBy(() -> pass("quantize-dynamic:perChanel=true"))
@@ -191,12 +330,70 @@ class PassesTest {
                 .hasMessageContaining("perChannel=maybe is not one of true, false");
         assertThatThrownBy(() -> pass("graph-optimize:level=all")).hasMessageContaining("level=all");
         assertThatThrownBy(() -> PassRegistry.resolve(List.of(PassSpec.parse("ort-format"),
-                PassSpec.parse("graph-optimize")))).hasMessageContaining("must be the last pass");
+                PassSpec.parse("graph-optimize")), null)).hasMessageContaining("must be the last pass");
         assertThatThrownBy(() -> PassSpec.parse("quantize-dynamic:perChannel")).hasMessageContaining("key=value");
     }
 
     private static List<String> ops(ModelProto m) {
         return m.getGraph().getNodeList().stream().map(NodeProto::getOpType).toList();
+    }
+
+    private static Map<String, TensorProto> initializers(ModelProto m) {
+        Map<String, TensorProto> out = new HashMap<>();
+        m.getGraph().getInitializerList().forEach(t -> out.put(t.getName(), t));
+        return out;
+    }
+
+    private static float[] floatInitializer(ModelProto m, String name) {
+        TensorProto t = initializers(m).get(name);
+        ByteBuffer raw = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        float[] out = new float[raw.remaining() / 4];
+        raw.asFloatBuffer().get(out);
+        return out;
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    private static long[][] longs(JsonNode rows) {
+        long[][] out = new long[rows.size()][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = new long[rows.get(i).size()];
+            for (int j = 0; j < out[i].length; j++) {
+                out[i][j] = rows.get(i).get(j).asLong();
+            }
+        }
+        return out;
+    }
+
+    private static double[][][] doubles3(JsonNode a) {
+        double[][][] out = new double[a.size()][][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = Fixtures.doubles(a.get(i));
+        }
+        return out;
+    }
+
+    /** Runs a model on input_ids in a real ONNX Runtime session; every output is [batch, sequence, width]. */
+    private static Map<String, float[][][]> runIds(byte[] model, long[][] ids) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(1);
+            try (OrtSession s = env.createSession(model, options);
+                 OnnxTensor t = OnnxTensor.createTensor(env, ids);
+                 OrtSession.Result r = s.run(Map.of("input_ids", t))) {
+                Map<String, float[][][]> out = new HashMap<>();
+                for (var e : r) {
+                    out.put(e.getKey(), (float[][][]) e.getValue().getValue());
+                }
+                return out;
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
 }

@@ -14,12 +14,12 @@ public class ModelSource {
   @Required
   @Size(min = 1, max = 2048)
   @ValidationRule(
-      value = "self.startsWith('file://') || self.startsWith('http://') || self.startsWith('https://') || self.startsWith('s3://') || self.startsWith('pvc://')",
-      message = "model.uri must start with one of file://, http://, https://, s3://, pvc://",
+      value = SourceUri.SCHEMES_RULE,
+      message = "model.uri must start with one of " + SourceUri.SCHEMES,
       reason = "FieldValueInvalid")
   @ValidationRule(
-      value = "!self.startsWith('pvc://') || self.matches('^pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/.+$')",
-      message = "a pvc:// model.uri must be pvc://<claim-name>/<path inside the claim>",
+      value = SourceUri.PVC_FORM_RULE,
+      message = "a pvc:// model.uri must be " + SourceUri.PVC_FORM,
       reason = "FieldValueInvalid")
   @JsonPropertyDescription("Location of the model: file://<path> (inside the optimizer image), http(s)://..., s3://<bucket>/<key> or pvc://<claim>/<path> (a PersistentVolumeClaim in this namespace, mounted read-only into the artifact Job).")
   public String uri;
@@ -27,7 +27,7 @@ public class ModelSource {
   @JsonPropertyDescription("Format of the model at uri: onnx, xgboost (JSON) or lightgbm (text). Detected from the file when omitted.")
   public ModelFormat format;
 
-  @Pattern("^[a-f0-9]{64}$")
+  @Pattern(SourceUri.SHA256_PATTERN)
   @JsonPropertyDescription("Optional pin: the lower-case hex SHA-256 of the model file. The artifact Job refuses any other bytes.")
   public String sha256;
 

@@ -38,6 +38,8 @@ public final class ModelshipConstants {
   public static final String PASS_FLOAT16 = "float16";
   public static final String PASS_PRUNE = "prune";
   public static final String PASS_ORT_FORMAT = "ort-format";
+  /** Trains a smaller student on the model's outputs over spec.optimization.data. */
+  public static final String PASS_DISTILL = "distill";
 
   public static final int HTTP_PORT = 8080;
   public static final int GRPC_PORT = 8081;

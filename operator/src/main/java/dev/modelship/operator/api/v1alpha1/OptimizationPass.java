@@ -12,7 +12,7 @@ import java.util.Map;
 public class OptimizationPass {
 
   @Required
-  @JsonPropertyDescription("The pass: graph-optimize (ONNX Runtime offline graph optimization), quantize-dynamic (int8 weights), float16, prune (magnitude pruning), ort-format (save in ONNX Runtime's ORT format).")
+  @JsonPropertyDescription("The pass: graph-optimize (ONNX Runtime offline graph optimization), quantize-dynamic (int8 weights), float16, prune (magnitude pruning), ort-format (save in ONNX Runtime's ORT format), distill (a smaller student trained on the model's own outputs over spec.optimization.data; params family=trees|linear, trees, depth, rows).")
   public PassName name;
 
   // The optimizer takes passes as name:k=v,k=v on its command line. Keys are checked here; values

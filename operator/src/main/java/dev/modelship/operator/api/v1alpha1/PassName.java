@@ -13,7 +13,9 @@ public enum PassName {
   @JsonProperty(ModelshipConstants.PASS_PRUNE)
   PRUNE(ModelshipConstants.PASS_PRUNE),
   @JsonProperty(ModelshipConstants.PASS_ORT_FORMAT)
-  ORT_FORMAT(ModelshipConstants.PASS_ORT_FORMAT);
+  ORT_FORMAT(ModelshipConstants.PASS_ORT_FORMAT),
+  @JsonProperty(ModelshipConstants.PASS_DISTILL)
+  DISTILL(ModelshipConstants.PASS_DISTILL);
 
   private final String value;
 

@@ -12,4 +12,7 @@ public class ValidationReport {
 
   @JsonPropertyDescription("Largest absolute difference seen between the two models' outputs.")
   public Double maxAbsError;
+
+  @JsonPropertyDescription("For a classifier: the share of inputs on which the optimized model picks the original's most probable class.")
+  public Double top1Agreement;
 }

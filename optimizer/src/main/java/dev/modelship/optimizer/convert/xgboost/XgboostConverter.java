@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelship.optimizer.OptimizerException;
+import dev.modelship.optimizer.convert.LinearModelBuilder;
 import dev.modelship.optimizer.convert.TreeEnsembleBuilder.Mode;
 import dev.modelship.optimizer.convert.TreeEnsembleBuilder.PostTransform;
 import dev.modelship.optimizer.convert.TreeEnsembleBuilder;
@@ -77,14 +78,17 @@ public final class XgboostConverter {
         String boosterName = booster.path("name").asText("");
         JsonNode model;
         JsonNode weightDrop = null;
-        if (boosterName.equals("gbtree")) {
+        if (boosterName.equals("gblinear")) {
+            return convertLinear(booster.path("model").path("weights"), objective, numFeatures,
+                    objective.startsWith("multi:") ? numClass : 1, baseScore);
+        } else if (boosterName.equals("gbtree")) {
             model = booster.path("model");
         } else if (boosterName.equals("dart")) {
             model = booster.path("gbtree").path("model");
             weightDrop = booster.path("weight_drop");
         } else {
             throw OptimizerException.unsupported("unsupported XGBoost booster '" + boosterName
-                    + "' (supported: gbtree, dart)");
+                    + "' (supported: gbtree, dart, gblinear)");
         }
         JsonNode trees = model.path("trees");
         JsonNode treeInfo = model.path("tree_info");
@@ -126,6 +130,39 @@ public final class XgboostConverter {
             default:
                 return builder.regressor(1, PostTransform.NONE, null, producer);
         }
+    }
+
+    /**
+     * gblinear: {@code weights} holds, for each feature, one weight per output group, then one
+     * bias per group; the margin is base margin + bias + the weighted sum of present features.
+     */
+    private static ModelProto convertLinear(JsonNode weights, String objective, int numFeatures, int groups,
+                                            float[] baseScore) {
+        if (!weights.isArray() || weights.size() != (numFeatures + 1) * groups) {
+            throw OptimizerException.badModel("XGBoost gblinear model has " + weights.size() + " weights; "
+                    + numFeatures + " features and " + groups + " output groups need " + (numFeatures + 1) * groups);
+        }
+        // gblinear adds the first intercept to every group (XGBoost 3 stores one per class, and its
+        // linear booster reads only the first), unlike gbtree.
+        float base = baseMargin(objective, baseScore, 1)[0];
+        float[][] w = new float[groups][numFeatures];
+        float[] bias = new float[groups];
+        for (int g = 0; g < groups; g++) {
+            for (int f = 0; f < numFeatures; f++) {
+                w[g][f] = weights.get(f * groups + g).floatValue();
+            }
+            bias[g] = weights.get(numFeatures * groups + g).floatValue() + base;
+        }
+        String producer = "xgboost-gblinear-" + objective;
+        return switch (objective) {
+            case "binary:logistic", "multi:softprob", "multi:softmax" ->
+                    LinearModelBuilder.classifier(w, bias, producer);
+            case "reg:squarederror", "reg:linear", "reg:pseudohubererror", "reg:absoluteerror", "binary:logitraw" ->
+                    LinearModelBuilder.regressor(w[0], bias[0], producer);
+            default -> throw OptimizerException.unsupported("unsupported objective '" + objective
+                    + "' for an XGBoost gblinear model (supported: binary:logistic, multi:softprob, multi:softmax,"
+                    + " reg:squarederror, reg:pseudohubererror, reg:absoluteerror, binary:logitraw)");
+        };
     }
 
     private static void addTree(TreeEnsembleBuilder builder, int treeId, JsonNode tree, int target, float scale) {
