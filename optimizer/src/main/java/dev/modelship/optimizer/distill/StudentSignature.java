@@ -43,7 +43,8 @@ final class StudentSignature {
             } else if (roles.label() != null && name.equals(roles.label().name())) {
                 label(g, roles.label(), classLabels);
             } else {
-                reshape(g, PREFIX + TreeEnsembleBuilder.REGRESSOR_OUTPUT, roles.value(), name);
+                // The converter's regressor output is a column [rows, 1].
+                reshape(g, PREFIX + TreeEnsembleBuilder.REGRESSOR_OUTPUT, true, roles.value(), name);
             }
             g.addOutput(out);
         }
@@ -68,12 +69,13 @@ final class StudentSignature {
                     .addOutput(typed).addAttribute(AttributeProto.newBuilder().setName("to")
                             .setType(AttributeProto.AttributeType.INT).setI(onnxType(teacherLabel.datatype()))));
         }
-        reshape(g, typed, teacherLabel, teacherLabel.name());
+        // The converter's label is a vector [rows].
+        reshape(g, typed, false, teacherLabel, teacherLabel.name());
     }
 
     /** [rows] or [rows, 1], as the teacher has it. */
-    private static void reshape(GraphProto.Builder g, String from, Manifest.Tensor teacher, String to) {
-        boolean studentIsColumn = from.endsWith(TreeEnsembleBuilder.REGRESSOR_OUTPUT);
+    private static void reshape(GraphProto.Builder g, String from, boolean studentIsColumn, Manifest.Tensor teacher,
+                                String to) {
         boolean teacherIsColumn = teacher.shape().size() == 2;
         if (studentIsColumn == teacherIsColumn) {
             g.addNode(identity(from, to));

@@ -213,6 +213,40 @@ class DistillIT {
     }
 
     /**
+     * A regressor's student learns its values (squared error) and keeps its one output [rows, 1];
+     * on the rows it learnt from it follows LightGBM's own predictions closely.
+     */
+    @ParameterizedTest
+    @CsvSource({"distill:trees=50;rows=20000", "distill:family=linear"})
+    void aRegressorIsDistilledToItsValues(String pass) throws Exception {
+        Path examples = Path.of("..", "examples", "models", "trees");
+        Path teacher = examples.resolve("lgb_regression.txt");
+        Path rows = examples.resolve("lgb_regression.inputs.npy");
+        int code = run("optimize", teacher.toString(), "--out", tmp.resolve("artifacts").toString(),
+                "--pass", pass.replace(';', ','), "--data", rows.toString(), "--samples", "40");
+        JsonNode summary = summary();
+        assertThat(code).as(summary.toString()).isZero();
+        assertThat(summary.get("validation").has("top1Agreement")).as("no top-1 for a regressor").isFalse();
+        Path student = Path.of(summary.get("location").asText()).resolve("model.onnx");
+        ModelProto converted = Converter.toOnnx(Files.readAllBytes(teacher), ModelFormat.LIGHTGBM);
+        assertThat(Signatures.of(ModelProto.parseFrom(Files.readAllBytes(student)))).isEqualTo(Signatures.of(converted));
+
+        float[][] x = NpyArray.read(rows).rowsAsFloat();
+        float[][] expected = NpyArray.read(examples.resolve("lgb_regression.expected.npy")).rowsAsFloat();
+        float[][] got = (float[][]) runModel(student, x).get("variable");
+        double mean = java.util.Arrays.stream(expected).mapToDouble(r -> r[0]).average().orElseThrow();
+        double residual = 0;
+        double total = 0;
+        for (int r = 0; r < x.length; r++) {
+            residual += Math.pow(got[r][0] - expected[r][0], 2);
+            total += Math.pow(expected[r][0] - mean, 2);
+        }
+        // Share of LightGBM's variance the student reproduces, computed here from both outputs.
+        assertThat(1 - residual / total).as("R² against LightGBM's predictions").isGreaterThan(pass.contains("linear")
+                ? 0.3 : 0.9);
+    }
+
+    /**
      * XGBoost's gblinear models (the linear student's format) convert to ONNX that predicts what
      * XGBoost itself predicted, missing values included.
      */
