@@ -5,18 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelship.optimizer.Fixtures;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,29 +22,14 @@ class OptimizeCommandTest {
     @TempDir
     Path tmp;
 
-    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    private PrintStream savedOut;
-
-    @BeforeEach
-    void captureStdout() {
-        savedOut = System.out;
-        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restoreStdout() {
-        System.setOut(savedOut);
-    }
+    private final CommandRun command = new CommandRun();
 
     private int run(String... args) {
-        stdout.reset();
-        return Main.execute(args);
+        return command.run(args);
     }
 
-    /** The summary is the last line on stdout. */
     private JsonNode summary() throws IOException {
-        String[] lines = stdout.toString(StandardCharsets.UTF_8).strip().split("\n");
-        return JSON.readTree(lines[lines.length - 1]);
+        return command.summary();
     }
 
     private List<Path> artifacts(Path out) throws IOException {
@@ -78,7 +58,7 @@ class OptimizeCommandTest {
         assertThat(summary.get("reason").asText()).isEqualTo("Built");
         assertThat(summary.get("exitCode").asInt()).isZero();
         assertThat(summary.get("reused").asBoolean()).isFalse();
-        assertThat(Files.readString(summaryFile)).isEqualTo(stdout.toString(StandardCharsets.UTF_8).strip()
+        assertThat(Files.readString(summaryFile)).isEqualTo(command.stdout().strip()
                 .lines().reduce((a, b) -> b).orElseThrow());
         assertThat(Files.size(summaryFile)).isLessThanOrEqualTo(4096);
 

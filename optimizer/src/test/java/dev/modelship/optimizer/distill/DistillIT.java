@@ -7,15 +7,12 @@ import ai.onnx.proto.OnnxMl.NodeProto;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.modelship.optimizer.Fixtures;
-import dev.modelship.optimizer.cli.Main;
+import dev.modelship.optimizer.cli.CommandRun;
 import dev.modelship.optimizer.convert.Converter;
 import dev.modelship.optimizer.convert.ModelFormat;
 import dev.modelship.optimizer.onnx.Signatures;
 import dev.modelship.optimizer.validate.NpyArray;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,9 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -45,8 +40,7 @@ class DistillIT {
     @TempDir
     Path tmp;
 
-    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    private PrintStream savedOut;
+    private final CommandRun command = new CommandRun();
 
     @BeforeAll
     static void trainTeachers() throws Exception {
@@ -58,17 +52,6 @@ class DistillIT {
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         assertThat(p.waitFor(10, TimeUnit.MINUTES)).as("teachers trained in time").isTrue();
         assertThat(p.exitValue()).as(Files.readString(log)).isZero();
-    }
-
-    @BeforeEach
-    void captureStdout() {
-        savedOut = System.out;
-        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restoreStdout() {
-        System.setOut(savedOut);
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
@@ -284,13 +267,11 @@ class DistillIT {
     }
 
     private int run(String... args) {
-        stdout.reset();
-        return Main.execute(args);
+        return command.run(args);
     }
 
     private JsonNode summary() throws IOException {
-        String[] lines = stdout.toString(StandardCharsets.UTF_8).strip().split("\n");
-        return JSON.readTree(lines[lines.length - 1]);
+        return command.summary();
     }
 
     private static Map<String, Object> runModel(Path model, float[][] rows) throws IOException {
