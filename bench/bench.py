@@ -42,7 +42,7 @@ REPO = os.path.dirname(BENCH)
 OUT = os.environ.get("BENCH_OUT", os.path.join(BENCH, "out"))
 SERVER_APP = os.environ.get("SERVER_APP", "/tmp/bench-server-app")
 ORT_JAR = os.environ.get("ORT_JAR", os.path.expanduser(
-    "~/.m2/repository/com/microsoft/onnxruntime/onnxruntime/1.23.2/onnxruntime-1.23.2.jar"))
+    "~/.m2/repository/com/microsoft/onnxruntime/onnxruntime/1.28.0/onnxruntime-1.28.0.jar"))
 HEAVY = os.path.join(REPO, "examples/models/generated/heavy_mlp.onnx")
 DIGITS = os.path.join(REPO, "examples/models/digits_mlp.onnx")
 PEER_VENV = os.path.join(BENCH, ".venv-peers")

@@ -10,6 +10,8 @@
 # they changed it installs the new pins into the existing venv (pip install -r).
 # Prints the venv path on its last line, so callers can use "$(... | tail -1)".
 set -euo pipefail
+# onnxruntime's wheels since 1.29 upload usage telemetry unless this is set before they load.
+export ORT_DISABLE_TELEMETRY=1
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${MODELSHIP_VENV:-$repo/.venv}"

@@ -9,6 +9,8 @@
 # temp dir (kept if MODELSHIP_BENCH_KEEP=1); results to bench/distill/results.json (or
 # MODELSHIP_DISTILL_RESULTS); the table to stdout. About 10 minutes on 2 cores.
 set -euo pipefail
+# onnxruntime's wheels since 1.29 upload usage telemetry unless this is set before they load.
+export ORT_DISABLE_TELEMETRY=1
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 

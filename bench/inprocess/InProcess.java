@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Single-file launch, no Maven:
  * <pre>
- *   java -cp ~/.m2/repository/com/microsoft/onnxruntime/onnxruntime/1.23.2/onnxruntime-1.23.2.jar \
+ *   java -cp ~/.m2/repository/com/microsoft/onnxruntime/onnxruntime/1.28.0/onnxruntime-1.28.0.jar \
  *        bench/inprocess/InProcess.java --model examples/models/generated/heavy_mlp.onnx \
  *        --intra 1 --batches 1,2,4,8,16,32,64 --seconds 3 --threads 1
  * </pre>

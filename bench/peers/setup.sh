@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Creates the peers' venvs (gitignored), every package pinned (bench/peers/requirements-*.txt,
 # pip freeze of a resolve on CPython 3.11.7):
-#   bench/.venv-peers     MLServer 1.7.1, uvloop 0.21.0, onnxruntime 1.23.2   (bench.py peers, peers-all)
+#   bench/.venv-peers     MLServer 1.7.1, uvloop 0.21.0, onnxruntime 1.28.0   (bench.py peers, peers-all)
 #   bench/.venv-pytriton  nvidia-pytriton 0.7.0 (tritonserver 2.51.0, Python backend only),
-#                         onnxruntime 1.23.2, numpy 1.26.4                    (bench.py peers-all)
-#   bench/.venv-kserve    kserve 0.21.0, onnxruntime 1.23.2                   (bench.py peers-all)
-# onnxruntime 1.23.2 everywhere: the version of ONNX Runtime Java in Modelship's server.
+#                         onnxruntime 1.28.0, numpy 1.26.4                    (bench.py peers-all)
+#   bench/.venv-kserve    kserve 0.21.0, onnxruntime 1.28.0                   (bench.py peers-all)
+# onnxruntime 1.28.0 everywhere: the version of ONNX Runtime Java in Modelship's server.
 #   bench/peers/setup.sh                 all three
 #   bench/peers/setup.sh mlserver kserve only these
 # PYTHON picks the interpreter (default python3; it must be CPython 3.11 — the locks are for

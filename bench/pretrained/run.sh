@@ -12,6 +12,8 @@
 # Env: OPTIMIZER_JAR (default optimizer/target/modelship-optimizer.jar), SERVER_APP (default
 # inference-server/target/quarkus-app), WORK (default bench/out/pretrained, git-ignored), PORT_BASE (18610).
 set -euo pipefail
+# onnxruntime's wheels since 1.29 upload usage telemetry unless this is set before they load.
+export ORT_DISABLE_TELEMETRY=1
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 JAR="${OPTIMIZER_JAR:-$ROOT/optimizer/target/modelship-optimizer.jar}"

@@ -175,8 +175,8 @@ def embedding_model():
     tables = {
         "word_embeddings": (0.1 * rng.normal(size=(vocab, dim))).astype(np.float32),
         "position_embeddings": (0.02 * rng.normal(size=(seq, dim)) + 0.01).astype(np.float32),
-        # Output widths 16 and 8: ONNX Runtime 1.23.2's MatMulInteger computes wrong values on CPUs with
-        # AMX-INT8 for 64+ rows when the width mod 32 is 17-31 (1.32.0 is right); a width like 24 would
+        # Output widths 16 and 8: ONNX Runtime 1.23.2 (the runtime then) computed wrong MatMulInteger values on CPUs with
+        # AMX-INT8 for 32+ rows when the width mod 32 is 17-31 (fixed in 1.28; PassesTest covers it); a width like 24 would
         # test that bug, not the quantizer.
         "head_weight": rng.normal(size=(dim, 16)).astype(np.float32) / 6,
         "direct_weight": rng.normal(size=(dim, 8)).astype(np.float32) / 6,

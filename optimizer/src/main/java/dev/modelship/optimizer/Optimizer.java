@@ -7,6 +7,7 @@ import dev.modelship.artifact.Manifest;
 import dev.modelship.artifact.PassSpec;
 import dev.modelship.optimizer.artifact.ArtifactDigest;
 import dev.modelship.optimizer.artifact.ArtifactStore;
+import dev.modelship.optimizer.artifact.OptimizerBuild;
 import dev.modelship.optimizer.convert.Converter;
 import dev.modelship.optimizer.convert.ModelFormat;
 import dev.modelship.optimizer.distill.TransferSet;
@@ -18,7 +19,6 @@ import dev.modelship.optimizer.passes.PassRegistry;
 import dev.modelship.optimizer.validate.SampleSet;
 import dev.modelship.optimizer.validate.Validator;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -28,11 +28,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 
 /** source → fetch → convert → passes… → validate → artifact. */
 public final class Optimizer {
-    public static final String VERSION = readVersion();
     private static final long SAMPLE_SEED = 20261126L;
 
     private final Progress progress;
@@ -68,7 +66,8 @@ public final class Optimizer {
                 asRun.add(new PassSpec(p.name(), p.params()));
             }
             String digest = ArtifactDigest.compute(source.sha256(), format.id(), asRun, request.samples(),
-                    sampleFileSha256(request), data == null ? null : data.sha256(), VERSION);
+                    sampleFileSha256(request), data == null ? null : data.sha256(),
+                    OptimizerBuild.description());
             var existing = store.existing(digest);
             if (existing.isPresent()) {
                 Manifest.Validation report = existing.get().validation();
@@ -119,7 +118,7 @@ public final class Optimizer {
                 Validator.checkLoads(current);
             }
             String file = ort != null ? "model.ort" : "model.onnx";
-            Manifest manifest = new Manifest(Manifest.SCHEMA_VERSION, digest, VERSION,
+            Manifest manifest = new Manifest(Manifest.SCHEMA_VERSION, digest, OptimizerBuild.description(),
                     Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                     new Manifest.Source(request.source(), source.sha256(), format.id(), source.bytes()),
                     steps, new Manifest.Output(file, Digests.sha256(current), current.length),
@@ -245,18 +244,6 @@ public final class Optimizer {
         } catch (OutOfMemoryError e) {
             throw new OptimizerException(BuildReason.INTERNAL_ERROR, "source too large for memory: "
                     + source.bytes() + " bytes");
-        }
-    }
-
-    private static String readVersion() {
-        try (InputStream in = Optimizer.class.getResourceAsStream("/modelship-optimizer.properties")) {
-            Properties p = new Properties();
-            if (in != null) {
-                p.load(in);
-            }
-            return p.getProperty("version", "dev");
-        } catch (IOException e) {
-            return "dev";
         }
     }
 

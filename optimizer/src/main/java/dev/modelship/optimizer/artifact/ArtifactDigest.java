@@ -13,8 +13,8 @@ import java.util.TreeMap;
 
 /**
  * The artifact's key: sha256 over (source bytes' sha256, format, pipeline with parameters, the
- * validation's samples, optimizer version). Replicas or the source URI do not change it; the model,
- * the passes or the samples do.
+ * validation's samples, the optimizer's build). Replicas or the source URI do not change it; the model,
+ * the passes, the samples or the optimizer's build ({@link OptimizerBuild}: its code and runtimes) do.
  *
  * <p>The samples are in the key so that an artifact's stored validation report is exactly the
  * report a rebuild would make: a reused artifact is then checked against the current gates from
@@ -32,10 +32,11 @@ public final class ArtifactDigest {
      * @param samples validation samples (0: no validation)
      * @param sampleFileSha256 sha256 of the sample file, or null when samples are generated
      * @param dataSha256 sha256 of the transfer set, or null without one (then the key is as before it existed)
+     * @param optimizerBuild {@link OptimizerBuild#description()}
      * @return {@code sha256:<64 hex>}
      */
     public static String compute(String sourceSha256, String format, List<PassSpec> pipeline, int samples,
-                                 String sampleFileSha256, String dataSha256, String version) {
+                                 String sampleFileSha256, String dataSha256, String optimizerBuild) {
         List<Map<String, Object>> passes = new ArrayList<>();
         for (PassSpec p : pipeline) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -51,7 +52,7 @@ public final class ArtifactDigest {
         key.put("format", format);
         key.put("pipeline", passes);
         key.put("validation", validation);
-        key.put("optimizerVersion", version);
+        key.put("optimizer", optimizerBuild);
         if (dataSha256 != null) {
             key.put("data", dataSha256);
         }

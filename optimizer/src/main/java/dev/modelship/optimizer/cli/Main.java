@@ -31,7 +31,7 @@ public final class Main {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"modelship-optimizer " + dev.modelship.optimizer.Optimizer.VERSION};
+            return new String[] {"modelship-optimizer " + dev.modelship.optimizer.artifact.OptimizerBuild.description()};
         }
     }
 }

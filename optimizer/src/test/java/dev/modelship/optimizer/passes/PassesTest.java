@@ -134,6 +134,63 @@ class PassesTest {
     }
 
     @Test
+    void aQuantizedMatMulOfAnyWidthIsRightOverABatchOf64Rows() {
+        // ONNX Runtime 1.23–1.24 computed garbage MatMulInteger results on CPUs with AVX-512 VNNI / AMX-INT8
+        // for 32+ rows when the width mod 32 was 17–31 (onnxruntime issue #26324): served int8 models were
+        // silently wrong. This holds the runtime we ship to every width around those, on whatever CPU runs it.
+        int rows = 64;
+        int k = 32;
+        java.util.Random rnd = new java.util.Random(26324);
+        float[][] x = new float[rows][k];
+        double xMin = 0;
+        double xMax = 0;
+        for (float[] row : x) {
+            for (int i = 0; i < k; i++) {
+                row[i] = (float) (rnd.nextDouble() * 2 - 1);
+                xMin = Math.min(xMin, row[i]);
+                xMax = Math.max(xMax, row[i]);
+            }
+        }
+        for (int width = 1; width <= 70; width++) {
+            float[] w = new float[k * width];
+            double wMax = 0;
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) rnd.nextGaussian() * 0.1f;
+                wMax = Math.max(wMax, Math.abs(w[i]));
+            }
+            ModelProto matMul = ModelProto.newBuilder().setIrVersion(8)
+                    .addOpsetImport(ai.onnx.proto.OnnxMl.OperatorSetIdProto.newBuilder().setVersion(17))
+                    .setGraph(ai.onnx.proto.OnnxMl.GraphProto.newBuilder()
+                            .addNode(NodeProto.newBuilder().setOpType("MatMul").setName("fc").addInput("X")
+                                    .addInput("W").addOutput("Y"))
+                            .addInitializer(Tensors.floatTensor("W", new long[] {k, width}, w))
+                            .addInput(dev.modelship.optimizer.convert.TreeEnsembleBuilder.valueInfo("X",
+                                    TensorProto.DataType.FLOAT, -1, k))
+                            .addOutput(dev.modelship.optimizer.convert.TreeEnsembleBuilder.valueInfo("Y",
+                                    TensorProto.DataType.FLOAT, -1, width)))
+                    .build();
+            ModelProto q = pass("quantize-dynamic").apply(matMul).model();
+            assertThat(ops(q)).contains("MatMulInteger");
+            float[][] y = (float[][]) Fixtures.run(q.toByteArray(), "X", x).get("Y");
+            // The error of uint8 inputs (one scale over the tensor, range including 0) times int8 weights
+            // (symmetric, max |w| → 127): at most half a step of each per product, summed over k.
+            double sx = (xMax - xMin) / 255;
+            double sw = wMax / 127;
+            double bound = k * (sx / 2 * wMax + Math.max(-xMin, xMax) * sw / 2 + sx * sw / 4) + 1e-5;
+            for (int r = 0; r < rows; r++) {
+                for (int o = 0; o < width; o++) {
+                    double expected = 0;
+                    for (int i = 0; i < k; i++) {
+                        expected += x[r][i] * (double) w[i * width + o];
+                    }
+                    assertThat((double) y[r][o]).as("width %d, row %d, column %d", width, r, o)
+                            .isCloseTo(expected, within(bound));
+                }
+            }
+        }
+    }
+
+    @Test
     void embeddingGathersAreQuantizedAsOnnxRuntimesOwnQuantizerDoes() {
         ModelProto model = OnnxModels.parse(Fixtures.bytes("embedding_matmul.onnx"));
         JsonNode fixture = Fixtures.expected("embedding_matmul");
