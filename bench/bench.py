@@ -8,6 +8,7 @@
     python3 bench/bench.py peers       # MLServer side by side with ours, one run
     python3 bench/bench.py peers-all   # ours, PyTriton, KServe, MLServer alternating, one run
     python3 bench/bench.py paced       # digits_mlp, 1 connection at 200 req/s (hey): ours and MLServer
+    python3 bench/bench.py paced-all   # the same rate to ours, PyTriton, KServe, MLServer (heavy_mlp at half)
     python3 bench/bench.py gc          # digits_mlp at c=1 under G1 / Serial / Parallel GC (the p99)
     python3 bench/bench.py coldstart   # process start -> /v2/health/ready 200, JVM flags
     python3 bench/bench.py all
@@ -647,6 +648,21 @@ def bench_peers(a):
 PEERS_ALL_CASES = [(DIGITS, "digits_1", 1), (DIGITS, "digits_1", 32), (HEAVY, "heavy_1", 1), (HEAVY, "heavy_1", 32)]
 
 
+def start_all_four(stack, a, model, body_file, name, mlserver_batching):
+    """Modelship, PyTriton, KServe and MLServer on `model`, entered into `stack` (stopped with it); every
+    peer's answer to `body_file` checked against Modelship's. Returns (ours, [peers], Modelship's answer)."""
+    ours = stack.enter_context(Server(model, a.port, intra=a.intra))
+    peers = [stack.enter_context(PyTritonPeer(model, a.port + 20, intra=a.intra)),
+             stack.enter_context(KServePeer(model, a.port + 30, intra=a.intra)),
+             stack.enter_context(Peer(model, a.port + 10, batching=mlserver_batching, intra=a.intra))]
+    ref = infer_once(ours.url, body_file)
+    for t in peers:
+        got = infer_once(t.url, body_file)
+        if not same_answer(ref, got):
+            raise RuntimeError(f"{t.label} answers {got} to {name}, Modelship {ref}")
+    return ours, peers, ref
+
+
 def bench_peers_all(a):
     """Modelship, PyTriton, KServe and MLServer on the same ONNX file, same wrk load, one run.
 
@@ -663,16 +679,8 @@ def bench_peers_all(a):
         m = os.path.basename(model)
         bf = body(name)
         with contextlib.ExitStack() as stack:
-            ours = stack.enter_context(Server(model, a.port, intra=a.intra))
-            peers = [stack.enter_context(PyTritonPeer(model, a.port + 20, intra=a.intra)),
-                     stack.enter_context(KServePeer(model, a.port + 30, intra=a.intra)),
-                     stack.enter_context(Peer(model, a.port + 10, batching=conc > 1, intra=a.intra))]
+            ours, peers, ref = start_all_four(stack, a, model, bf, name, mlserver_batching=conc > 1)
             targets = [ours, *peers]
-            ref = infer_once(ours.url, bf)
-            for t in peers:
-                got = infer_once(t.url, bf)
-                if not same_answer(ref, got):
-                    raise RuntimeError(f"{t.label} answers {got} to {name}, Modelship {ref}")
             log(f"peers-all {m} c={conc}: all four give Modelship's answer "
                 f"({', '.join(f'{k}={v[:3]}' for k, v in ref.items())})")
             log(f"peers-all {m} c={conc}: warm-up")
@@ -765,6 +773,57 @@ def bench_paced(a):
                      " / ".join(map(str, row["load1s"])), " / ".join(map(str, row["pressures"]))])
     return md_table(["server", "req/s", "p50 ms", "p99 ms", "p50 per run", "p99 per run", "errors",
                      "load per run", "CPU pressure % per run"], rows)
+
+
+PACED_ALL_CASES = [(DIGITS, "digits_1"), (HEAVY, "heavy_1")]
+
+
+def bench_paced_all(a):
+    """The tail at concurrency 1 without a closed loop: one connection at a fixed rate (hey -q), the
+    same rate for Modelship, PyTriton, KServe and MLServer (no batching: one request in flight), in
+    turn with the order rotated every rep; every answer checked against Modelship's first.
+
+    wrk at c = 1 sends the next request as soon as the last returns, so a faster server is sent
+    more requests and a machine stall lands on more of them; at a fixed rate every server gets the
+    same requests at the same times, which is how a service at low traffic sees its tail."""
+    import contextlib
+    rows, ratio_rows = [], []
+    for model, name in PACED_ALL_CASES:
+        m = os.path.basename(model)
+        bf = body(name)
+        rate = a.rate if name == "digits_1" else max(1, a.rate // 2)
+        with contextlib.ExitStack() as stack:
+            ours, peers, _ = start_all_four(stack, a, model, bf, name, mlserver_batching=False)
+            targets = [ours, *peers]
+            warm(ours, bf, 1, a.warm_requests, a.warmup)
+            for t in peers:
+                warm(t, bf, 1, a.warm_requests // 10, min(a.warmup, 10))
+            runs = {t.label: [] for t in targets}
+            for rep in range(a.reps):
+                for t in targets[rep % 4:] + targets[:rep % 4]:
+                    log(f"paced-all {m} {rate} req/s rep {rep + 1}/{a.reps}: {t.label}")
+                    runs[t.label].append(hey_paced(t.url, bf, rate, a.secs))
+        meds = {}
+        for t in targets:
+            rs = runs[t.label]
+            meds[t.label] = {k: med([r[k] for r in rs]) for k in rs[0]}
+            row = {"model": m, "rate": rate, "server": t.label, **meds[t.label],
+                   "p50s": [round(r["p50_ms"], 3) for r in rs], "p99s": [round(r["p99_ms"], 3) for r in rs],
+                   "load1s": [r["load1"] for r in rs], "pressures": [r["cpu_pressure"] for r in rs]}
+            record("paced-all", row)
+            rows.append([m, rate, t.label, round(row["rps"]), fmt(row["p50_ms"], 3), fmt(row["p99_ms"], 3),
+                         fmt(row["max_ms"], 2), " / ".join(map(str, row["p50s"])), " / ".join(map(str, row["p99s"])),
+                         int(sum(r["errors"] for r in rs)), " / ".join(map(str, row["load1s"])),
+                         " / ".join(map(str, row["pressures"]))])
+        o = meds["Modelship"]
+        for t in peers:
+            p = meds[t.label]
+            ratio_rows.append([m, t.label, f"{p['p50_ms'] / o['p50_ms']:.2f}×", f"{p['p99_ms'] / o['p99_ms']:.2f}×",
+                               "yes" if p["p50_ms"] > o["p50_ms"] and p["p99_ms"] > o["p99_ms"] else "**no**"])
+    return (md_table(["model", "req/s sent", "server", "req/s served", "p50 ms", "p99 ms", "max ms", "p50 per run",
+                      "p99 per run", "errors", "load per run", "CPU pressure % per run"], rows) +
+            "\n\nPeer's latency ÷ Modelship's (> 1× = Modelship lower):\n\n" +
+            md_table(["model", "peer", "p50", "p99", "Modelship lower on both"], ratio_rows))
 
 
 GC_VARIANTS = [("G1 (default)", []), ("-XX:+UseSerialGC", ["-XX:+UseSerialGC"]),
@@ -877,7 +936,7 @@ def bench_coldstart(a):
 
 
 BENCHES = {"limit": bench_limit, "ratio": bench_ratio, "small": bench_small, "sweep": bench_sweep,
-           "peers": bench_peers, "peers-all": bench_peers_all, "paced": bench_paced, "gc": bench_gc,
+           "peers": bench_peers, "peers-all": bench_peers_all, "paced": bench_paced, "paced-all": bench_paced_all, "gc": bench_gc,
            "coldstart": bench_coldstart}
 
 
@@ -898,7 +957,7 @@ def main():
     ap.add_argument("--peer-cases", nargs="*", default=None,
                     help="only these peer cases: heavy_1@32 digits_1@32 digits_1@1 (peers); "
                          "digits_1@1 digits_1@32 heavy_1@1 heavy_1@32 (peers-all)")
-    ap.add_argument("--rate", type=int, default=200, help="requests/s of the paced benchmark")
+    ap.add_argument("--rate", type=int, default=200, help="requests/s of the paced benchmarks (paced-all: half of it to heavy_mlp)")
     ap.add_argument("--cold-reps", type=int, default=5)
     ap.add_argument("--port", type=int, default=31410)
     a = ap.parse_args()

@@ -1,10 +1,12 @@
 """Error and argmax agreement of every variant in work/results.jsonl under the installed onnxruntime.
 
 int8 kernels differ between ONNX Runtime versions, and the inference server bundles an older one
-(1.23.2) than the Python benchmark (1.32.0), so this recomputes the accuracy columns with
+(1.28.0) than the Python benchmark (1.32.0), so this recomputes the accuracy columns with
 whichever onnxruntime runs it; run.sh runs it from .venv-serve (the server's version):
   .venv-serve/bin/python bench/transformer/accuracy_check.py
-Writes work/accuracy-ort<version>.json. Reference: the fp32 model under the same version.
+Writes work/accuracy-ort<version>.json. Reference: the fp32 model under the same version. Also the
+agreement on the rows whose fp32 top-1 margin is < 1, and, if eval.npz has `labels`
+(train_synthetic.py), the task accuracy.
 """
 import argparse
 import json
@@ -25,6 +27,7 @@ def main():
     args = ap.parse_args()
     ev = np.load(os.path.join(args.work, "eval.npz"))
     ids, mask = ev["input_ids"], ev["attention_mask"]
+    labels = ev["labels"] if "labels" in ev.files else None  # train_synthetic.py's eval set
     rows = [json.loads(l) for l in open(os.path.join(args.work, args.results))]
     rows = [r for r in rows if r.get("path")]
     out, ref = [], None
@@ -38,10 +41,16 @@ def main():
                                  for i in range(0, len(ids), 8)])
         if ref is None:
             ref = logits
+            top2 = np.sort(ref, axis=1)
+            low = top2[:, -1] - top2[:, -2] < 1  # fp32 top-1 margin < 1
         row = {"variant": r["variant"], "onnxruntime": ort.__version__,
                "max_abs_error": float(np.abs(logits - ref).max()),
                "mean_abs_error": float(np.abs(logits - ref).mean()),
-               "argmax_agreement": float(np.mean(logits.argmax(1) == ref.argmax(1)))}
+               "argmax_agreement": float(np.mean(logits.argmax(1) == ref.argmax(1))),
+               "low_margin_rows": int(low.sum()),
+               "argmax_agreement_margin_lt_1": float(np.mean(logits.argmax(1)[low] == ref.argmax(1)[low])) if low.any() else None}
+        if labels is not None:
+            row["task_accuracy"] = float(np.mean(logits.argmax(1) == labels))
         print(f"[{time.strftime('%H:%M:%S')}] {json.dumps(row)}", file=sys.stderr, flush=True)
         out.append(row)
     with open(os.path.join(args.work, f"accuracy-ort{ort.__version__}.json"), "w") as f:

@@ -30,6 +30,8 @@ For each: file size; median latency of single `session.run` calls at batch 1 and
 sequence 128, with 1 intra-op thread and with ONNX Runtime's default (one per physical core: 2
 here); max and mean abs error of the logits against the fp32 ONNX model, and argmax agreement,
 on 256 fixed random sequences (seed 0, lengths 8..128 padded to 128 with attention mask 0).
+If eval.npz has `labels` (train_synthetic.py's trained model), each variant's task accuracy is a
+column too. results.jsonl also has the agreement on the rows whose fp32 top-1 margin is < 1.
 Sessions use ORT_ENABLE_ALL, as the inference server does, so ONNX Runtime also fuses the fp32
 model when it loads it: the offline graph-optimize mostly moves that work out of load time.
 
@@ -38,11 +40,13 @@ sequences of work/samples.request.json (seed 1), given with `--sample-file`.
 
 Run (from a fresh venv: bench/transformer/run.sh does all of it):
   python bench/transformer/make_model.py               # work/fp32/model.onnx, eval set, samples
+                                                       # (or train_synthetic.py: a trained model in
+                                                       # work-trained/; then --work work-trained)
   python bench/transformer/bench_transformer.py        # builds the variants, measures, writes
                                                        # work/results.jsonl and work/results.md
   python bench/transformer/serve_check.py              # the Modelship int8 artifact behind the server
   python bench/transformer/accuracy_check.py           # accuracy columns again under the server's
-                                                       # onnxruntime (1.23.2), from .venv-serve
+                                                       # onnxruntime (1.28.0), from .venv-serve
 Env: MODELSHIP_OPTIMIZER_JAR (default optimizer/target/modelship-optimizer.jar).
 """
 import argparse
@@ -221,6 +225,7 @@ def main():
     work = args.work
     ev = np.load(os.path.join(work, "eval.npz"))
     ids, mask = ev["input_ids"], ev["attention_mask"]
+    labels = ev["labels"] if "labels" in ev.files else None
 
     variants = build_variants(work, args.only, args.extra)
     if args.build_only:
@@ -264,7 +269,13 @@ def main():
         confident = margin >= 0.5  # fp32 top-1 margin of at least half a logit std
         row["confident_rows"] = int(confident.sum())
         row["argmax_agreement_margin_ge_0.5"] = float(np.mean(out.argmax(1)[confident] == ref.argmax(1)[confident]))
-        log(f"  max abs error {row['max_abs_error']:.4g}, argmax agreement {row['argmax_agreement']:.4f}")
+        low = margin < 1
+        row["low_margin_rows"] = int(low.sum())
+        row["argmax_agreement_margin_lt_1"] = float(np.mean(out.argmax(1)[low] == ref.argmax(1)[low])) if low.any() else None
+        if labels is not None:  # eval.npz of a trained model (train_synthetic.py) has the task's labels
+            row["task_accuracy"] = float(np.mean(out.argmax(1) == labels))
+        log(f"  max abs error {row['max_abs_error']:.4g}, argmax agreement {row['argmax_agreement']:.4f}"
+            + (f", task accuracy {row['task_accuracy']:.4f}" if labels is not None else ""))
 
     # Latency: the machine is shared, so the variants are interleaved: in each round every
     # variant gets --runs1 calls at batch 1 and --runs8 at batch 8 (the order rotates by round),
@@ -321,17 +332,18 @@ def main():
 
 def render(results, env):
     base = next(r for r in results if r["variant"] == "fp32")
+    task = "task_accuracy" in base  # eval.npz had labels
     lines = [f"Runs {env['started']} to {env['finished']}, onnxruntime {env['onnxruntime']} (Python), CPU provider, "
              f"ORT_ENABLE_ALL, {env['nproc']} cores shared (load average at the end {env['loadavg'][0]:.1f}); latency = median of "
              f"single calls over interleaved rounds, sequence 128. "
              f"Error and agreement: logits vs the fp32 ONNX model on 256 sequences.", "",
              "| variant | bytes | b1 ms (1 thr) | b8 ms (1 thr) | b1 ms (default thr) | b8 ms (default thr) "
              "| speed-up b1 / b8 (1 thr) | speed-up b1 / b8 (default) | max abs error | mean abs error | argmax agreement "
-             "| agreement, fp32 margin ≥ 0.5 |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| agreement, fp32 margin ≥ 0.5 |" + (" task accuracy |" if task else ""),
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if task else "")]
     for r in results:
         if "bytes" not in r:
-            lines.append(f"| {r['variant']} | failed: {r.get('error', '')[:300]} | | | | | | | | | | |")
+            lines.append(f"| {r['variant']} | failed: {r.get('error', '')[:300]} | | | | | | | | | | |" + (" |" if task else ""))
             continue
 
         def g(k):
@@ -344,7 +356,8 @@ def render(results, env):
             f"{g('tdefault_b8_ms'):.0f} | {sp('t1_b1_ms'):.2f}× / {sp('t1_b8_ms'):.2f}× | "
             f"{sp('tdefault_b1_ms'):.2f}× / {sp('tdefault_b8_ms'):.2f}× | {r['max_abs_error']:.3g} | "
             f"{r['mean_abs_error']:.3g} | {r['argmax_agreement']:.4f} | "
-            f"{r['argmax_agreement_margin_ge_0.5']:.4f} ({r['confident_rows']} rows) |")
+            f"{r['argmax_agreement_margin_ge_0.5']:.4f} ({r['confident_rows']} rows) |"
+            + (f" {r['task_accuracy']:.4f} |" if task else ""))
     return "\n".join(lines) + "\n"
 
 

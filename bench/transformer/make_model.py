@@ -57,6 +57,29 @@ def build_model():
     return config, model
 
 
+def export_onnx(model, ids, mask, torch_logits, out):
+    """Exports the classifier to out/fp32/model.onnx (INT64 input_ids and attention_mask, [batch, sequence]
+    dynamic; FP32 logits [batch, labels]; opset 17) and checks it against PyTorch's logits on (ids, mask).
+    Returns onnxruntime's logits."""
+    path = os.path.join(out, "fp32", "model.onnx")
+    torch.onnx.export(
+        model, (torch.from_numpy(ids[:2]), torch.from_numpy(mask[:2])), path,
+        input_names=["input_ids", "attention_mask"], output_names=["logits"],
+        dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
+                      "attention_mask": {0: "batch", 1: "sequence"},
+                      "logits": {0: "batch"}},
+        opset_version=17, do_constant_folding=True, dynamo=False)
+    print(f"exported {path}: {os.path.getsize(path)} bytes")
+
+    import onnxruntime as ort
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    onnx_logits = np.concatenate([sess.run(None, {"input_ids": ids[i:i + 32], "attention_mask": mask[i:i + 32]})[0]
+                                  for i in range(0, len(ids), 32)])
+    print(f"onnx vs torch: max abs diff {np.abs(onnx_logits - torch_logits).max():.3g}, "
+          f"argmax agreement {np.mean(onnx_logits.argmax(1) == torch_logits.argmax(1)):.4f}")
+    return onnx_logits
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "work"))
@@ -99,22 +122,7 @@ def main():
                             for i in range(0, len(ids), 32)]).numpy()
     np.save(os.path.join(args.out, "torch_logits.npy"), logits)
 
-    path = os.path.join(args.out, "fp32", "model.onnx")
-    torch.onnx.export(
-        model, (torch.from_numpy(ids[:2]), torch.from_numpy(mask[:2])), path,
-        input_names=["input_ids", "attention_mask"], output_names=["logits"],
-        dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
-                      "attention_mask": {0: "batch", 1: "sequence"},
-                      "logits": {0: "batch"}},
-        opset_version=17, do_constant_folding=True, dynamo=False)
-    print(f"exported {path}: {os.path.getsize(path)} bytes")
-
-    import onnxruntime as ort
-    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    onnx_logits = np.concatenate([sess.run(None, {"input_ids": ids[i:i + 32], "attention_mask": mask[i:i + 32]})[0]
-                                  for i in range(0, len(ids), 32)])
-    print(f"onnx vs torch: max abs diff {np.abs(onnx_logits - logits).max():.3g}, "
-          f"argmax agreement {np.mean(onnx_logits.argmax(1) == logits.argmax(1)):.4f}")
+    export_onnx(model, ids, mask, logits, args.out)
     spread = np.sort(logits, axis=1)
     print(f"torch logits: std {logits.std():.4g}, per-class mean {logits.mean(0)}, "
           f"argmax histogram {np.bincount(logits.argmax(1), minlength=LABELS)}, "

@@ -5,6 +5,8 @@
 # package -DskipTests), or MODELSHIP_OPTIMIZER_JAR / MODELSHIP_SERVER_APP pointing at copies.
 # Writes bench/transformer/work/ (git-ignored: ~2 GB of models and artifacts).
 set -euo pipefail
+# onnxruntime's wheels since 1.29 upload usage telemetry unless this is set before they load.
+export ORT_DISABLE_TELEMETRY=1
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="${MODELSHIP_BENCH_TF_VENV:-$here/.venv}"
 [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"

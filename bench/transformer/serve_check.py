@@ -13,8 +13,9 @@ Also prints the served median latency, and the served argmax agreement with the 
 all 256 evaluation sequences (HTTP, batch 8). The server is stopped (SIGTERM, by its pid) at the end.
 
 The in-process reference must be the ONNX Runtime version the server bundles (the jar in
-<server-app>/lib/main): int8 kernels differ between versions (measured: up to 0.45 in a logit
-between onnxruntime 1.32.0 and 1.23.2 on this artifact; fp32 agrees to ~1e-5). run.sh therefore
+<server-app>/lib/main): int8 kernels differ between versions (measured on 2026-11-29: up to
+0.45 in a logit between onnxruntime 1.32.0 and 1.23.2, the server's version then, on this artifact;
+fp32 agrees to ~1e-5). run.sh therefore
 runs this script from its own small venv, .venv-serve (requirements-serve.txt).
 
   python bench/transformer/serve_check.py [--artifact DIR] [--server-app DIR] [--n 32]
