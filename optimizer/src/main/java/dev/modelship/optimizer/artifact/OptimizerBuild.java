@@ -3,7 +3,6 @@ package dev.modelship.optimizer.artifact;
 import dev.modelship.artifact.Digests;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,8 +47,9 @@ public final class OptimizerBuild {
             code = codeDigest(List.of(
                     Map.entry(location(OptimizerBuild.class), "dev/modelship/optimizer/"),
                     Map.entry(location(Digests.class), "dev/modelship/artifact/"))).substring(0, 16);
-        } catch (IOException | UncheckedIOException | URISyntaxException | SecurityException e) {
-            // Without its code the key falls back to the version, as before the code was in it.
+        } catch (IOException | URISyntaxException | RuntimeException e) {
+            // Classes not on a file system (another class loader's URLs): the key falls back to the
+            // version and runtimes, as before the code was in it.
             code = "unknown";
         }
         return p.getProperty("version", "dev") + " (code " + code + ", onnxruntime "
@@ -64,15 +64,15 @@ public final class OptimizerBuild {
                 p.load(in);
             }
         } catch (IOException e) {
-            // Defaults below.
+            // describe() then names what it could not read "unknown".
         }
         return p;
     }
 
-    private static Path location(Class<?> type) throws URISyntaxException {
+    private static Path location(Class<?> type) throws IOException, URISyntaxException {
         CodeSource source = type.getProtectionDomain().getCodeSource();
         if (source == null) {
-            throw new SecurityException(type + " has no code source");
+            throw new IOException(type + " has no code source");
         }
         return Path.of(source.getLocation().toURI());
     }
