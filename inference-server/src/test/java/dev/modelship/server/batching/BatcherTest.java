@@ -7,6 +7,7 @@ import dev.modelship.server.protocol.Tensor;
 import dev.modelship.server.runtime.ModelRuntime;
 import dev.modelship.server.runtime.RuntimeOptions;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -191,6 +192,7 @@ class BatcherTest {
      */
     private static final class FaultyModel implements Batcher.Runner {
         final List<Long> runs = Collections.synchronizedList(new ArrayList<>());
+        final List<String> threads = Collections.synchronizedList(new ArrayList<>());
         private final Supplier<Throwable> fault;
         private final CountDownLatch holding = new CountDownLatch(1);
         private final CountDownLatch released = new CountDownLatch(1);
@@ -203,6 +205,7 @@ class BatcherTest {
         public ModelRuntime.Run run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception {
             Tensor x = inputs.get("x");
             runs.add(x.rows());
+            threads.add(Thread.currentThread().getName());
             List<Float> values = new ArrayList<>();
             for (float f : floats(x)) {
                 values.add(f);
@@ -396,6 +399,128 @@ class BatcherTest {
             assertThat(eventLoop).startsWith("vert.x-eventloop-thread-");
             assertThat(answeredOn.get(10, TimeUnit.SECONDS)).isEqualTo(eventLoop);
             assertThat(failedOn.get(10, TimeUnit.SECONDS)).isEqualTo(eventLoop);
+        } finally {
+            batcher.close();
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Waits well past the idle time after which a caller may run its own request. */
+    private static void idle() throws InterruptedException {
+        TimeUnit.NANOSECONDS.sleep(5 * Batcher.CALLER_RUNS_AFTER_IDLE_NANOS);
+    }
+
+    /** Submits on the Vert.x context, as both protocol adapters do from the event loop that read the request. */
+    private static CompletableFuture<Batcher.Answer> submitOn(Context context, Batcher batcher,
+                                                              Map<String, Tensor> inputs) {
+        CompletableFuture<CompletableFuture<Batcher.Answer>> submitted = new CompletableFuture<>();
+        context.runOnContext(v -> submitted.complete(batcher.submit(inputs, Set.of())));
+        return submitted.thenCompose(f -> f);
+    }
+
+    @Test
+    void anIdleBatcherLetsTheEventLoopRunARequestToAShortModelItself() throws Exception {
+        // Two thread wake-ups (to the worker and back) cost more than a small model's run.
+        Vertx vertx = Vertx.vertx();
+        FaultyModel model = new FaultyModel(() -> new AssertionError("no fault here"));
+        Batcher batcher = batcher(model);
+        try {
+            Context context = vertx.getOrCreateContext();
+            CompletableFuture<String> loop = new CompletableFuture<>();
+            context.runOnContext(v -> loop.complete(Thread.currentThread().getName()));
+            // The first run's length is unknown: it goes to the worker.
+            assertAnswered(submitOn(context, batcher, rows(1, 2, 3, 4)), rows(1, 2, 3, 4));
+            idle();
+            assertAnswered(submitOn(context, batcher, rows(5, 6, 7, 8, 9, 10, 11, 12)), rows(5, 6, 7, 8, 9, 10, 11, 12));
+            // Off Vert.x there is no loop to answer on: always the worker.
+            assertAnswered(batcher.submit(rows(4, 3, 2, 1), Set.of()), rows(4, 3, 2, 1));
+            assertThat(model.threads).containsExactly("batch-worker-0", loop.get(10, TimeUnit.SECONDS),
+                    "batch-worker-0");
+            assertThat(loop.get()).startsWith("vert.x-eventloop-thread-");
+        } finally {
+            batcher.close();
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void oneRunAtATimeWhoeverRunsItAndWhatQueuedMeanwhileIsTheNextBatch() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        FaultyModel model = new FaultyModel(() -> new AssertionError("no fault here"));
+        Batcher batcher = batcher(model);
+        try {
+            Context context = vertx.getOrCreateContext();
+            assertAnswered(batcher.submit(rows(1, 2, 3, 4), Set.of()), rows(1, 2, 3, 4));
+            idle();
+            // The event loop runs a request and is held there; the worker must not run beside it.
+            CompletableFuture<Batcher.Answer> held = submitOn(context, batcher, rows(HOLD, 0, 0, 0));
+            assertThat(model.holding.await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Batcher.Answer> a = batcher.submit(rows(5, 6, 7, 8), Set.of());
+            CompletableFuture<Batcher.Answer> b = batcher.submit(rows(9, 10, 11, 12), Set.of());
+            Thread.sleep(200);
+            assertThat(model.runs).containsExactly(1L, 1L);
+            model.release();
+            assertAnswered(held, rows(HOLD, 0, 0, 0));
+            assertAnswered(a, rows(5, 6, 7, 8));
+            assertAnswered(b, rows(9, 10, 11, 12));
+            assertThat(model.runs).containsExactly(1L, 1L, 2L);
+            assertThat(model.threads.get(1)).startsWith("vert.x-eventloop-thread-");
+            assertThat(model.threads.get(2)).isEqualTo("batch-worker-0");
+
+            // And the other way round: while the worker runs, the event loop's requests queue for it.
+            FaultyModel model2 = new FaultyModel(() -> new AssertionError("no fault here"));
+            Batcher batcher2 = batcher(model2);
+            try {
+                assertAnswered(batcher2.submit(rows(1, 2, 3, 4), Set.of()), rows(1, 2, 3, 4));
+                CompletableFuture<Batcher.Answer> held2 = model2.hold(batcher2);
+                CompletableFuture<Batcher.Answer> c = submitOn(context, batcher2, rows(5, 6, 7, 8));
+                CompletableFuture<Batcher.Answer> d = submitOn(context, batcher2, rows(9, 10, 11, 12));
+                Thread.sleep(200);
+                model2.release();
+                assertAnswered(held2, rows(HOLD, 0, 0, 0));
+                assertAnswered(c, rows(5, 6, 7, 8));
+                assertAnswered(d, rows(9, 10, 11, 12));
+                assertThat(model2.runs).containsExactly(1L, 1L, 2L);
+                assertThat(model2.threads).containsOnly("batch-worker-0");
+            } finally {
+                batcher2.close();
+            }
+        } finally {
+            batcher.close();
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    static Stream<Arguments> workerOnly() {
+        // A model that takes 3 ms a run: the real model, followed by a sleep that its run time reports
+        // (no model in examples/ is this slow for a few rows, and the test must not take seconds).
+        Batcher.Runner slow = (inputs, outputs) -> {
+            ModelRuntime.Run run = runtime.runTimed(inputs, outputs);
+            Thread.sleep(3);
+            return new ModelRuntime.Run(run.outputs(), run.inputNanos(),
+                    run.inferNanos() + TimeUnit.MILLISECONDS.toNanos(3), run.outputNanos());
+        };
+        return Stream.of(
+                arguments(named("a model whose runs take longer than 2 ms", slow), Duration.ZERO),
+                arguments(named("a queue delay set", (Batcher.Runner) runtime::runTimed), Duration.ofMillis(1)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("workerOnly")
+    void theEventLoopLeavesTheRunToTheWorkerWhen(Batcher.Runner runner, Duration delay) throws Exception {
+        Vertx vertx = Vertx.vertx();
+        List<String> threads = Collections.synchronizedList(new ArrayList<>());
+        Batcher batcher = new Batcher((inputs, outputs) -> {
+            threads.add(Thread.currentThread().getName());
+            return runner.run(inputs, outputs);
+        }, new Batcher.Settings(64, delay, 100, 1, true), new InferenceMetrics(new SimpleMeterRegistry(), "m"));
+        try {
+            Context context = vertx.getOrCreateContext();
+            for (int i = 0; i < 4; i++) {
+                assertAnswered(submitOn(context, batcher, rows(i, 1, 2, 3)), rows(i, 1, 2, 3));
+                idle();
+            }
+            assertThat(threads).hasSize(4).containsOnly("batch-worker-0");
         } finally {
             batcher.close();
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
