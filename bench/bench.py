@@ -761,8 +761,8 @@ def bench_paced(a):
         o_runs, p_runs = [], []
         for rep in range(a.reps):
             log(f"paced rep {rep + 1}/{a.reps}")
-            o_runs.append(hey_paced(ours.url, body("digits_1"), a.rate, a.secs))
-            p_runs.append(hey_paced(peer.url, body("digits_1"), a.rate, a.secs))
+            o_runs.append(hey_paced(ours.url, body("digits_1"), a.rate, a.paced_secs))
+            p_runs.append(hey_paced(peer.url, body("digits_1"), a.rate, a.paced_secs))
     for who, runs in (("ours", o_runs), ("MLServer", p_runs)):
         row = {"who": who, "rate": a.rate, **{k: med([r[k] for r in runs]) for k in runs[0]},
                "p50s": [round(r["p50_ms"], 3) for r in runs], "p99s": [round(r["p99_ms"], 3) for r in runs],
@@ -804,12 +804,12 @@ def bench_paced_all(a):
                 warm(t, bf, 1, a.warm_requests // 10, min(a.warmup, 10))
             for t in targets:
                 log(f"paced-all {m} {rate} req/s: {t.label} warming up under the paced load (not counted)")
-                hey_paced(t.url, bf, rate, a.secs)
+                hey_paced(t.url, bf, rate, a.paced_secs)
             runs = {t.label: [] for t in targets}
             for rep in range(a.reps):
                 for t in targets[rep % 4:] + targets[:rep % 4]:
                     log(f"paced-all {m} {rate} req/s rep {rep + 1}/{a.reps}: {t.label}")
-                    runs[t.label].append(hey_paced(t.url, bf, rate, a.secs))
+                    runs[t.label].append(hey_paced(t.url, bf, rate, a.paced_secs))
         meds = {}
         for t in targets:
             rs = runs[t.label]
@@ -965,6 +965,8 @@ def main():
                     help="only these peer cases: heavy_1@32 digits_1@32 digits_1@1 (peers); "
                          "digits_1@1 digits_1@32 heavy_1@1 heavy_1@32 (peers-all)")
     ap.add_argument("--rate", type=int, default=200, help="requests/s of the paced benchmarks (paced-all: half of it to heavy_mlp)")
+    ap.add_argument("--paced-secs", type=int, default=20,
+                    help="seconds per paced run (at 200 req/s, 20 s puts 40 requests beyond the p99)")
     ap.add_argument("--cold-reps", type=int, default=5)
     ap.add_argument("--port", type=int, default=31410)
     a = ap.parse_args()
