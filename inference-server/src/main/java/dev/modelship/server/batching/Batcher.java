@@ -42,9 +42,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>At low traffic a request finds nothing queued and nothing running. Handing it to a
  * parked worker and its answer back costs two thread wake-ups, more than a small model's
  * run; so when {@code maxQueueDelay} is 0 (nothing is to be waited for), nothing has run
- * for a millisecond and the model's last run was short, the event loop that read the request runs
- * it itself. Requests that arrive meanwhile queue and run as the next batch, as they would
- * behind a worker's run. Under load, when runs follow each other, requests always queue.
+ * for a millisecond and the model's last run was short, the event loop that read the
+ * request runs it itself. Requests that arrive meanwhile queue and run as the next batch,
+ * as they would behind a worker's run. Under load, when runs follow each other, every
+ * request queues.
  */
 public final class Batcher implements AutoCloseable {
 
@@ -110,8 +111,9 @@ public final class Batcher implements AutoCloseable {
     }
 
     /**
-     * Queues a request whose inputs were already checked against the model's signature.
-     * The future completes with this request's outputs, or fails with an
+     * Queues a request whose inputs were already checked against the model's signature, or,
+     * from a Vert.x thread to an idle batcher, runs it before returning (see the class
+     * comment). The future completes with this request's outputs, or fails with an
      * {@link InferenceException}. Submitted from a Vert.x thread, it completes on the
      * submitter's Vert.x context, never on a batch worker.
      */
