@@ -43,17 +43,21 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 class BatcherTest {
 
     private static ModelRuntime runtime;
+    /** Event loops to submit from, as both protocol adapters do. */
+    private static Vertx vertx;
 
     @BeforeAll
     static void load() {
         Path model = Path.of("../examples/models/dynamic_batch.onnx");
         assertThat(model).exists();
         runtime = new ModelRuntime(model, new RuntimeOptions(1, 1));
+        vertx = Vertx.vertx();
     }
 
     @AfterAll
     static void close() throws Exception {
         runtime.close();
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
     private static Map<String, Tensor> rows(float... values) {
@@ -201,6 +205,11 @@ class BatcherTest {
             this.fault = fault;
         }
 
+        /** Holds on {@link #HOLD}; never sent {@link #POISON}. */
+        static FaultyModel healthy() {
+            return new FaultyModel(() -> new AssertionError("not poisoned"));
+        }
+
         @Override
         public ModelRuntime.Run run(Map<String, Tensor> inputs, Set<String> outputs) throws Exception {
             Tensor x = inputs.get("x");
@@ -302,7 +311,7 @@ class BatcherTest {
                 Tensor.ofBytes(Datatype.FP32, new long[] {1, 1L << 62, 0}, ByteBuffer.allocateDirect(0)));
         assertThatThrownBy(() -> Tensor.concatRows(List.of(empty.get("x"), empty.get("x"))))
                 .isInstanceOf(ArithmeticException.class);
-        FaultyModel model = new FaultyModel(() -> new AssertionError("not poisoned"));
+        FaultyModel model = FaultyModel.healthy();
         Batcher batcher = batcher(model);
         CompletableFuture<Batcher.Answer> held = model.hold(batcher);
         CompletableFuture<Batcher.Answer> first = batcher.submit(empty, Set.of());
@@ -322,7 +331,7 @@ class BatcherTest {
 
     @Test
     void aBatchWhoseOutputsCannotBeSplitIsRunRequestByRequest() throws Exception {
-        FaultyModel model = new FaultyModel(() -> new AssertionError("not poisoned"));
+        FaultyModel model = FaultyModel.healthy();
         // A runner bug: batched, it adds an output without a name, which the split's
         // lookup in the requested outputs (an immutable Set.of) refuses with an NPE.
         Batcher.Runner unnamedOutput = (inputs, outputs) -> {
@@ -378,7 +387,6 @@ class BatcherTest {
     void aRequestSubmittedOnAVertxEventLoopIsAnsweredThereNotOnTheBatchWorker() throws Exception {
         // Both protocol adapters submit from a Vert.x event loop and chain their encoding
         // to the future: whichever thread completes it runs that encoding.
-        Vertx vertx = Vertx.vertx();
         Batcher batcher = batcher(runtime::runTimed);
         try {
             CompletableFuture<String> answeredOn = new CompletableFuture<>();
@@ -401,7 +409,6 @@ class BatcherTest {
             assertThat(failedOn.get(10, TimeUnit.SECONDS)).isEqualTo(eventLoop);
         } finally {
             batcher.close();
-            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
     }
 
@@ -421,8 +428,7 @@ class BatcherTest {
     @Test
     void anIdleBatcherLetsTheEventLoopRunARequestToAShortModelItself() throws Exception {
         // Two thread wake-ups (to the worker and back) cost more than a small model's run.
-        Vertx vertx = Vertx.vertx();
-        FaultyModel model = new FaultyModel(() -> new AssertionError("no fault here"));
+        FaultyModel model = FaultyModel.healthy();
         Batcher batcher = batcher(model);
         try {
             Context context = vertx.getOrCreateContext();
@@ -439,14 +445,12 @@ class BatcherTest {
             assertThat(loop.get()).startsWith("vert.x-eventloop-thread-");
         } finally {
             batcher.close();
-            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
     }
 
     @Test
     void oneRunAtATimeWhoeverRunsItAndWhatQueuedMeanwhileIsTheNextBatch() throws Exception {
-        Vertx vertx = Vertx.vertx();
-        FaultyModel model = new FaultyModel(() -> new AssertionError("no fault here"));
+        FaultyModel model = FaultyModel.healthy();
         Batcher batcher = batcher(model);
         try {
             Context context = vertx.getOrCreateContext();
@@ -468,7 +472,7 @@ class BatcherTest {
             assertThat(model.threads.get(2)).isEqualTo("batch-worker-0");
 
             // And the other way round: while the worker runs, the event loop's requests queue for it.
-            FaultyModel model2 = new FaultyModel(() -> new AssertionError("no fault here"));
+            FaultyModel model2 = FaultyModel.healthy();
             Batcher batcher2 = batcher(model2);
             try {
                 assertAnswered(batcher2.submit(rows(1, 2, 3, 4), Set.of()), rows(1, 2, 3, 4));
@@ -487,7 +491,6 @@ class BatcherTest {
             }
         } finally {
             batcher.close();
-            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
     }
 
@@ -508,7 +511,6 @@ class BatcherTest {
     @ParameterizedTest
     @MethodSource("workerOnly")
     void theEventLoopLeavesTheRunToTheWorkerWhen(Batcher.Runner runner, Duration delay) throws Exception {
-        Vertx vertx = Vertx.vertx();
         List<String> threads = Collections.synchronizedList(new ArrayList<>());
         Batcher batcher = new Batcher((inputs, outputs) -> {
             threads.add(Thread.currentThread().getName());
@@ -523,7 +525,6 @@ class BatcherTest {
             assertThat(threads).hasSize(4).containsOnly("batch-worker-0");
         } finally {
             batcher.close();
-            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
     }
 }
