@@ -10,6 +10,7 @@
     python3 bench/bench.py paced       # digits_mlp, 1 connection at 200 req/s (hey): ours and MLServer
     python3 bench/bench.py paced-all   # the same rate to ours, PyTriton, KServe, MLServer (heavy_mlp at half)
     python3 bench/bench.py gc          # digits_mlp at c=1 under G1 / Serial / Parallel GC (the p99)
+    python3 bench/bench.py c1tail      # one connection: wrk's corrected p99 vs per-request p99, ours and KServe
     python3 bench/bench.py coldstart   # process start -> /v2/health/ready 200, JVM flags
     python3 bench/bench.py all
 
@@ -409,7 +410,11 @@ def wrk(url, body_file, conc, secs):
     if body_file.endswith(".bin"):
         with open(body_file + ".hlen") as f:
             cmd.append(f.read().strip())
-    p = subprocess.run(cmd, capture_output=True, text=True, start_new_session=True)
+    return wrk_result(subprocess.run(cmd, capture_output=True, text=True, start_new_session=True))
+
+
+def wrk_result(p):
+    """The RESULT line our wrk scripts print, as {name: value}."""
     m = re.search(r"^RESULT (.*)$", p.stdout, re.M)
     if not m:
         raise RuntimeError("wrk failed: " + p.stdout + p.stderr)
@@ -418,6 +423,17 @@ def wrk(url, body_file, conc, secs):
         k, v = kv.split("=")
         r[k] = float(v)
     return r
+
+
+def wrk_traced(target, body_file, secs):
+    """One connection for `secs`: wrk's summary (its percentiles corrected for coordinated omission)
+    and the latency every request had (ms, sorted), logged by server/trace.lua."""
+    path = os.path.join(OUT, "trace-latencies.txt")
+    cmd = [WRK, "-t1", "-c1", f"-d{secs}s", "--timeout", "10s", "-s", os.path.join(BENCH, "server/trace.lua"),
+           target.url, "--", body_file, path]
+    r = wrk_result(subprocess.run(cmd, capture_output=True, text=True, start_new_session=True))
+    with open(path) as f:
+        return r, sorted(float(x) / 1000 for x in f)
 
 
 def warm(target, body_file, conc, min_requests, max_secs):
@@ -942,9 +958,57 @@ def bench_coldstart(a):
                      "load avg per run"], rows)
 
 
+def bench_c1tail(a):
+    """One connection, closed loop (wrk -c1), Modelship and KServe on digits_mlp and heavy_mlp: wrk's
+    p99, which counts every stall again at each interval it held up (coordinated-omission
+    correction), next to the percentiles of the latencies the requests had, and Modelship's GC
+    pauses during each run."""
+    import contextlib
+    rows = []
+    for model, name in ((DIGITS, "digits_1"), (HEAVY, "heavy_1")):
+        m = os.path.basename(model)
+        bf = body(name)
+        gc_log = os.path.join(OUT, f"c1tail-gc-{name}.log")
+        if os.path.exists(gc_log):
+            os.remove(gc_log)
+        with contextlib.ExitStack() as stack:
+            ours = stack.enter_context(Server(model, a.port, intra=a.intra, jvm_flags=[f"-Xlog:gc:file={gc_log}"]))
+            kserve = stack.enter_context(KServePeer(model, a.port + 30, intra=a.intra))
+            log(f"c1tail {m}: warm-up")
+            warm(ours, bf, 1, a.warm_requests, a.warmup)
+            warm(kserve, bf, 1, a.warm_requests // 10, min(a.warmup, 10))
+            runs = {ours.label: [], kserve.label: []}
+            for rep in range(a.reps):
+                for t in ([ours, kserve] if rep % 2 == 0 else [kserve, ours]):
+                    log(f"c1tail {m} rep {rep + 1}/{a.reps}: {t.label}")
+                    pauses0 = gc_pauses(gc_log) if t is ours else None
+                    r, lat = wrk_traced(t, bf, a.secs)
+                    n = len(lat)
+                    run = {"rps": r["rps"], "wrk_p50_ms": r["p50_ms"], "wrk_p99_ms": r["p99_ms"],
+                           "p50_ms": lat[n // 2], "p99_ms": lat[int(0.99 * n)], "p999_ms": lat[int(0.999 * n)],
+                           "over_1ms_per_10k": 10000 * sum(1 for x in lat if x > 1.0) / n, "load1": load1()}
+                    if pauses0 is not None:
+                        pauses1 = gc_pauses(gc_log)
+                        run.update(gc_pauses=pauses1[0] - pauses0[0], gc_pause_ms=round(pauses1[1] - pauses0[1], 1))
+                    runs[t.label].append(run)
+        for label, rs in runs.items():
+            row = {"model": m, "server": label, **{k: med([r.get(k) for r in rs]) for k in rs[0]},
+                   "wrk_p99_runs": [r["wrk_p99_ms"] for r in rs], "p99_runs": [round(r["p99_ms"], 3) for r in rs]}
+            record("c1tail", row)
+            rows.append([m, label, round(row["rps"]), fmt(row["wrk_p50_ms"], 3), fmt(row["wrk_p99_ms"]),
+                         " / ".join(fmt(x) for x in row["wrk_p99_runs"]), fmt(row["p50_ms"], 3), fmt(row["p99_ms"], 3),
+                         " / ".join(fmt(x, 3) for x in row["p99_runs"]), fmt(row["p999_ms"]),
+                         fmt(row["over_1ms_per_10k"], 1),
+                         "—" if row.get("gc_pauses") is None else f"{row['gc_pauses']:.0f} / {row['gc_pause_ms']} ms",
+                         " / ".join(str(r["load1"]) for r in rs)])
+    return md_table(["model", "server", "req/s", "wrk p50 ms", "wrk p99 ms (corrected)", "wrk p99 per run",
+                     "p50 ms (per request)", "p99 ms (per request)", "p99 per run", "p99.9 ms", "requests > 1 ms per 10k",
+                     "GC pauses / their sum per run", "load avg per run"], rows)
+
+
 BENCHES = {"limit": bench_limit, "ratio": bench_ratio, "small": bench_small, "sweep": bench_sweep,
            "peers": bench_peers, "peers-all": bench_peers_all, "paced": bench_paced, "paced-all": bench_paced_all, "gc": bench_gc,
-           "coldstart": bench_coldstart}
+           "coldstart": bench_coldstart, "c1tail": bench_c1tail}
 
 
 def main():

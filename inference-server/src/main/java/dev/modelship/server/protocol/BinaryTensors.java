@@ -32,7 +32,7 @@ public final class BinaryTensors {
                 throw InferenceException.badRequest("input '%s' has %d bytes of data but shape %s of %s needs %d",
                         name, in.remaining(), Arrays.toString(shape), datatype, expected);
             }
-            ByteBuffer copy = ByteBuffer.allocateDirect(in.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer copy = ByteBuffer.allocate(in.remaining()).order(ByteOrder.LITTLE_ENDIAN);
             copy.put(in).flip();
             if (datatype == Datatype.BOOL) {
                 for (int i = 0; i < copy.limit(); i++) {

@@ -200,7 +200,7 @@ public final class GrpcCodec {
             default -> throw InferenceException.badRequest(
                     "input '%s': %s has no typed contents field; send it in raw_input_contents", name, datatype);
         }
-        ByteBuffer out = ByteBuffer.allocateDirect(count * datatype.elementSize()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocate(count * datatype.elementSize()).order(ByteOrder.LITTLE_ENDIAN);
         switch (datatype) {
             case BOOL -> c.getBoolContentsList().forEach(v -> out.put((byte) (v ? 1 : 0)));
             case INT8, INT16, INT32 -> c.getIntContentsList()

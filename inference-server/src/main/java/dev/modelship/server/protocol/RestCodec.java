@@ -335,7 +335,7 @@ public final class RestCodec {
             }
             return Tensor.ofElements(shape, elements);
         }
-        ByteBuffer out = ByteBuffer.allocateDirect(count * datatype.elementSize()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocate(count * datatype.elementSize()).order(ByteOrder.LITTLE_ENDIAN);
         for (JsonNode v : flat) {
             if (datatype == Datatype.BOOL) {
                 if (!v.isBoolean()) {

@@ -161,7 +161,7 @@ final class StreamedData {
                     ? InferenceException.badRequest("input '%s': %s values must be integers, got %s", name, datatype, wrongValue)
                     : InferenceException.badRequest("input '%s': %s values must be numbers, got %s", name, datatype, wrongValue);
         }
-        ByteBuffer out = ByteBuffer.allocateDirect(count * datatype.elementSize()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocate(count * datatype.elementSize()).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < count; i++) {
             if (datatype == Datatype.BOOL) {
                 out.put(bools[i]);

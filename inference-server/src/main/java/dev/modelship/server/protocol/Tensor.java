@@ -95,7 +95,7 @@ public final class Tensor {
         long[] s = first.shape.clone();
         s[0] = parts.stream().mapToLong(Tensor::rows).sum();
         if (first.datatype.isFixedSize()) {
-            ByteBuffer all = ByteBuffer.allocateDirect(Math.toIntExact(elementCount(s) * first.datatype.elementSize()))
+            ByteBuffer all = ByteBuffer.allocate(Math.toIntExact(elementCount(s) * first.datatype.elementSize()))
                     .order(ByteOrder.LITTLE_ENDIAN);
             for (Tensor t : parts) {
                 all.put(t.data.duplicate());

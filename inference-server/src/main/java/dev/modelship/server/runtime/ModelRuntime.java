@@ -41,6 +41,19 @@ import java.util.TreeMap;
  */
 public final class ModelRuntime implements AutoCloseable {
 
+    /**
+     * Direct memory each thread feeds ONNX Runtime from, reused run after run. Requests are decoded
+     * to heap buffers and copied here, rather than each getting a direct buffer of its own: every
+     * direct buffer carries a Cleaner that stays reachable until the next young collection, which
+     * must copy it and process its reference, so at thousands of requests a second those made the
+     * pauses several times longer (bench/RESULTS.md, "The c = 1 tail under a closed loop").
+     */
+    private static final ThreadLocal<ByteBuffer> FEED = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(0));
+    /** Runs whose inputs need more get memory of their own, so that no thread holds on to a large buffer. */
+    private static final int FEED_REUSE_LIMIT = 4 << 20;
+    /** Each input starts on a cache line. */
+    private static final int FEED_ALIGNMENT = 64;
+
     private final OrtEnvironment env;
     private final OrtSession session;
     private final ModelSignature signature;
@@ -101,8 +114,17 @@ public final class ModelRuntime implements AutoCloseable {
         long start = System.nanoTime();
         Map<String, OnnxTensor> feed = new LinkedHashMap<>();
         try {
+            ByteBuffer memory = feedMemory(inputs.values());
+            int at = 0;
             for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
-                feed.put(e.getKey(), toOnnx(e.getValue()));
+                Tensor t = e.getValue();
+                if (t.datatype() == Datatype.BYTES) {
+                    feed.put(e.getKey(), stringTensor(t));
+                } else {
+                    int size = Math.toIntExact(t.binarySize());
+                    feed.put(e.getKey(), toOnnx(t, memory.slice(at, size)));
+                    at += aligned(size);
+                }
             }
             Set<String> wanted = outputs.isEmpty() ? session.getOutputNames() : outputs;
             long fed = System.nanoTime();
@@ -133,31 +155,56 @@ public final class ModelRuntime implements AutoCloseable {
                 java.util.Arrays.fill(e, new byte[0]);
                 inputs.put(spec.name(), Tensor.ofElements(shape, e));
             } else {
-                ByteBuffer zeros = ByteBuffer.allocateDirect(n * spec.datatype().elementSize()).order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer zeros = ByteBuffer.allocate(n * spec.datatype().elementSize()).order(ByteOrder.LITTLE_ENDIAN);
                 inputs.put(spec.name(), Tensor.ofBytes(spec.datatype(), shape, zeros));
             }
         }
         return inputs;
     }
 
-    private OnnxTensor toOnnx(Tensor t) throws OrtException {
-        if (t.datatype() == Datatype.BYTES) {
-            byte[][] e = t.elements();
-            String[] strings = new String[e.length];
-            for (int i = 0; i < e.length; i++) {
-                strings[i] = new String(e[i], StandardCharsets.UTF_8);
+    /**
+     * Memory for every fixed-size input of one run: this thread's reused buffer, grown as needed,
+     * when they fit in {@link #FEED_REUSE_LIMIT}. A thread runs one model call at a time, and
+     * nothing holds on to the memory after the call.
+     */
+    private static ByteBuffer feedMemory(Iterable<Tensor> inputs) {
+        long total = 0;
+        for (Tensor t : inputs) {
+            if (t.datatype() != Datatype.BYTES) {
+                total += aligned(Math.toIntExact(t.binarySize()));
             }
-            return OnnxTensor.createTensor(env, strings, t.shape());
         }
+        if (total > FEED_REUSE_LIMIT) {
+            return ByteBuffer.allocateDirect(Math.toIntExact(total));
+        }
+        ByteBuffer reused = FEED.get();
+        if (reused.capacity() < total) {
+            int grown = (int) Math.max(total, Math.min(2L * reused.capacity(), FEED_REUSE_LIMIT));
+            reused = ByteBuffer.allocateDirect(grown);
+            FEED.set(reused);
+        }
+        return reused;
+    }
+
+    private static int aligned(int size) {
+        return (size + FEED_ALIGNMENT - 1) / FEED_ALIGNMENT * FEED_ALIGNMENT;
+    }
+
+    private OnnxTensor stringTensor(Tensor t) throws OrtException {
+        byte[][] e = t.elements();
+        String[] strings = new String[e.length];
+        for (int i = 0; i < e.length; i++) {
+            strings[i] = new String(e[i], StandardCharsets.UTF_8);
+        }
+        return OnnxTensor.createTensor(env, strings, t.shape());
+    }
+
+    /** A tensor over {@code memory}, exactly the tensor's size, after copying the tensor's values into it. */
+    private OnnxTensor toOnnx(Tensor t, ByteBuffer memory) throws OrtException {
         OnnxJavaType type = t.datatype().javaType().orElseThrow(
                 () -> new IllegalArgumentException(t.datatype() + " cannot be fed to ONNX Runtime"));
-        ByteBuffer data = t.data();
-        if (!data.isDirect() || data.isReadOnly()) {
-            ByteBuffer direct = ByteBuffer.allocateDirect(data.remaining()).order(ByteOrder.nativeOrder());
-            direct.put(data).flip();
-            data = direct;
-        }
-        return OnnxTensor.createTensor(env, data.order(ByteOrder.nativeOrder()), t.shape(), type);
+        memory.put(t.data()).flip();
+        return OnnxTensor.createTensor(env, memory.order(ByteOrder.nativeOrder()), t.shape(), type);
     }
 
     private static Tensor fromOnnx(String name, OnnxValue value) throws OrtException {
@@ -209,7 +256,7 @@ public final class ModelRuntime implements AutoCloseable {
             values.add(r);
         }
         columns = Math.max(columns, 0);
-        ByteBuffer out = ByteBuffer.allocateDirect(values.size() * columns * 4).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocate(values.size() * columns * 4).order(ByteOrder.LITTLE_ENDIAN);
         values.forEach(r -> {
             for (float f : r) {
                 out.putFloat(f);

@@ -130,7 +130,7 @@ public class SharedMemoryRegions implements SharedMemory {
     @Override
     public ByteBuffer read(Reference reference) {
         ByteBuffer view = slice(reference);
-        ByteBuffer copy = ByteBuffer.allocateDirect(view.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer copy = ByteBuffer.allocate(view.remaining()).order(ByteOrder.LITTLE_ENDIAN);
         copy.put(view).flip();
         return copy;
     }

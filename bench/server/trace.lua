@@ -1,0 +1,49 @@
+-- wrk script for one connection: POST a JSON body file and log every request's own latency
+-- (microseconds, monotonic clock) to a file, one per line, besides wrk's summary line.
+--   wrk -t1 -c1 -d10s -s bench/server/trace.lua URL -- body.json latencies.txt
+-- wrk's own percentiles are corrected for coordinated omission: a request that took T is
+-- counted again at T - i, T - 2i, ... for the mean interval i between requests, as if requests
+-- had kept arriving at that rate during the stall. The log here has the latencies the requests
+-- actually had, so the two can be told apart (bench.py c1tail).
+local ffi = require("ffi")
+ffi.cdef [[
+  typedef struct { long tv_sec; long tv_nsec; } wrk_timespec;
+  int clock_gettime(int clock, wrk_timespec *ts);
+]]
+local CLOCK_MONOTONIC = 1
+local ts = ffi.new("wrk_timespec")
+local function now_us()
+  ffi.C.clock_gettime(CLOCK_MONOTONIC, ts)
+  return tonumber(ts.tv_sec) * 1e6 + tonumber(ts.tv_nsec) / 1e3
+end
+
+local sent, log
+
+function init(args)
+  local fh = assert(io.open(args[1], "rb"))
+  wrk.method = "POST"
+  wrk.body = fh:read("*a")
+  fh:close()
+  wrk.headers["Content-Type"] = "application/json"
+  log = assert(io.open(args[2], "w"))
+  log:setvbuf("full", 1048576)  -- written when wrk exits (C stdio flushes open files then)
+end
+
+function request()
+  sent = now_us()
+  return wrk.format()
+end
+
+function response(status, headers, body)
+  log:write(string.format("%.1f\n", now_us() - sent))
+end
+
+function done(summary, latency, requests)
+  local errs = summary.errors.connect + summary.errors.read + summary.errors.write
+             + summary.errors.status + summary.errors.timeout
+  io.write(string.format(
+    "RESULT requests=%d seconds=%.3f rps=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f errors=%d\n",
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000, errs))
+end
