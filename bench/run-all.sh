@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One run of every serving benchmark the README's table quotes, on one machine in one sitting, into
 # one file: bench/out/run-<date>.md (about 50 minutes on 2 cores; nothing else should run meanwhile).
-#   bench.py limit ratio small peers-all paced-all coldstart, then bench/perf-analyzer.sh
+#   bench.py limit ratio small peers-all paced-all c1tail coldstart, then bench/perf-analyzer.sh
 # Prerequisites: wrk (apt), hey (go install github.com/rakyll/hey@latest), the peers' venvs
 # (bench/peers/setup.sh), a JDK 17. Extra arguments go to bench.py (--reps, --secs, ...).
 # The batching and GC sweeps that chose the defaults are not in it: python3 bench/bench.py sweep gc.
@@ -17,7 +17,7 @@ out="bench/out/run-$stamp.md"
   echo
 } > "$out"
 export ORT_DISABLE_TELEMETRY=1
-python3 bench/bench.py limit ratio small peers-all paced-all coldstart "$@" | tee -a "$out"
+python3 bench/bench.py limit ratio small peers-all paced-all c1tail coldstart "$@" | tee -a "$out"
 {
   echo
   echo "## perf_analyzer ($(date -u '+%H:%M UTC'))"
