@@ -17,14 +17,14 @@ local function now_us()
   return tonumber(ts.tv_sec) * 1e6 + tonumber(ts.tv_nsec) / 1e3
 end
 
+-- post.lua (next to this file) reads the body and prints the summary line; this adds the log.
+dofile(debug.getinfo(1, "S").source:match("^@(.*/)") .. "post.lua")
+
 local sent, log
+local post_init = init
 
 function init(args)
-  local fh = assert(io.open(args[1], "rb"))
-  wrk.method = "POST"
-  wrk.body = fh:read("*a")
-  fh:close()
-  wrk.headers["Content-Type"] = "application/json"
+  post_init({args[1]})
   log = assert(io.open(args[2], "w"))
   log:setvbuf("full", 1048576)  -- written when wrk exits (C stdio flushes open files then)
 end
@@ -36,14 +36,4 @@ end
 
 function response(status, headers, body)
   log:write(string.format("%.1f\n", now_us() - sent))
-end
-
-function done(summary, latency, requests)
-  local errs = summary.errors.connect + summary.errors.read + summary.errors.write
-             + summary.errors.status + summary.errors.timeout
-  io.write(string.format(
-    "RESULT requests=%d seconds=%.3f rps=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f errors=%d\n",
-    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
-    latency.max / 1000, errs))
 end
