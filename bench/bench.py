@@ -427,13 +427,14 @@ def wrk_result(p):
 
 def wrk_traced(target, body_file, secs):
     """One connection for `secs`: wrk's summary (its percentiles corrected for coordinated omission)
-    and the latency every request had (ms, sorted), logged by server/trace.lua."""
+    and every request as (sent, latency) in ms, in the order sent, logged by server/trace.lua
+    (sent on CLOCK_MONOTONIC, the clock of gc_pause_spans)."""
     path = os.path.join(OUT, "trace-latencies.txt")
     cmd = [WRK, "-t1", "-c1", f"-d{secs}s", "--timeout", "10s", "-s", os.path.join(BENCH, "server/trace.lua"),
            target.url, "--", body_file, path]
     r = wrk_result(subprocess.run(cmd, capture_output=True, text=True, start_new_session=True))
     with open(path) as f:
-        return r, sorted(float(x) / 1000 for x in f)
+        return r, [tuple(float(x) / 1000 for x in line.split()) for line in f]
 
 
 def warm(target, body_file, conc, min_requests, max_secs):
@@ -865,6 +866,19 @@ def gc_pauses(logfile):
     return n, total
 
 
+def gc_pause_spans(logfile):
+    """[(start, end)] in ms on CLOCK_MONOTONIC of the pauses in a log written with
+    -Xlog:gc:file=...:uptime,timenanos (timenanos stamps a pause's end; its duration ends the line)."""
+    spans = []
+    with open(logfile) as f:
+        for line in f:
+            m = re.search(r"\[(\d+)ns\].*Pause.* ([0-9.]+)ms$", line.strip())
+            if m:
+                end = int(m.group(1)) / 1e6
+                spans.append((end - float(m.group(2)), end))
+    return spans
+
+
 def bench_gc(a):
     """1 row to digits_mlp at c=1 under three collectors, round-robin: does GC make the p99?"""
     import contextlib
@@ -961,8 +975,10 @@ def bench_coldstart(a):
 def bench_c1tail(a):
     """One connection, closed loop (wrk -c1), Modelship and KServe on digits_mlp and heavy_mlp: wrk's
     p99, which counts every stall again at each interval it held up (coordinated-omission
-    correction), next to the percentiles of the latencies the requests had, and Modelship's GC
-    pauses during each run."""
+    correction), next to the percentiles of the latencies the requests had, Modelship's GC pauses
+    during each run, and the stalls: requests that took over their run's p50 + 1 ms, per 10 s, and
+    how many of Modelship's were under way during one of its GC pauses (the rest are the machine's:
+    scheduling, the host; KServe has them too)."""
     import contextlib
     rows = []
     for model, name in ((DIGITS, "digits_1"), (HEAVY, "heavy_1")):
@@ -972,7 +988,7 @@ def bench_c1tail(a):
         if os.path.exists(gc_log):
             os.remove(gc_log)
         with contextlib.ExitStack() as stack:
-            ours = stack.enter_context(Server(model, a.port, intra=a.intra, jvm_flags=[f"-Xlog:gc:file={gc_log}"]))
+            ours = stack.enter_context(Server(model, a.port, intra=a.intra, jvm_flags=[f"-Xlog:gc:file={gc_log}:uptime,timenanos"]))
             kserve = stack.enter_context(KServePeer(model, a.port + 30, intra=a.intra))
             log(f"c1tail {m}: warm-up")
             warm(ours, bf, 1, a.warm_requests, a.warmup)
@@ -982,14 +998,21 @@ def bench_c1tail(a):
                 for t in ([ours, kserve] if rep % 2 == 0 else [kserve, ours]):
                     log(f"c1tail {m} rep {rep + 1}/{a.reps}: {t.label}")
                     pauses0 = gc_pauses(gc_log) if t is ours else None
-                    r, lat = wrk_traced(t, bf, a.secs)
+                    r, reqs = wrk_traced(t, bf, a.secs)
+                    lat = sorted(ms for _, ms in reqs)
                     n = len(lat)
+                    stalls = [(sent, sent + ms) for sent, ms in reqs if ms > lat[n // 2] + 1.0]
+                    per_10s = 10 / (a.secs or 10)
                     run = {"rps": r["rps"], "wrk_p50_ms": r["p50_ms"], "wrk_p99_ms": r["p99_ms"],
                            "p50_ms": lat[n // 2], "p99_ms": lat[int(0.99 * n)], "p999_ms": lat[int(0.999 * n)],
-                           "over_1ms_per_10k": 10000 * sum(1 for x in lat if x > 1.0) / n, "load1": load1()}
+                           "over_1ms_per_10k": 10000 * sum(1 for x in lat if x > 1.0) / n,
+                           "stalls_per_10s": len(stalls) * per_10s, "load1": load1()}
                     if pauses0 is not None:
                         pauses1 = gc_pauses(gc_log)
-                        run.update(gc_pauses=pauses1[0] - pauses0[0], gc_pause_ms=round(pauses1[1] - pauses0[1], 1))
+                        spans = gc_pause_spans(gc_log)
+                        in_gc = sum(1 for s0, s1 in stalls if any(p0 < s1 and p1 > s0 for p0, p1 in spans))
+                        run.update(gc_pauses=pauses1[0] - pauses0[0], gc_pause_ms=round(pauses1[1] - pauses0[1], 1),
+                                   stalls_in_gc_per_10s=in_gc * per_10s)
                     runs[t.label].append(run)
         for label, rs in runs.items():
             row = {"model": m, "server": label, **{k: med([r.get(k) for r in rs]) for k in rs[0]},
@@ -998,12 +1021,13 @@ def bench_c1tail(a):
             rows.append([m, label, round(row["rps"]), fmt(row["wrk_p50_ms"], 3), fmt(row["wrk_p99_ms"]),
                          " / ".join(fmt(x) for x in row["wrk_p99_runs"]), fmt(row["p50_ms"], 3), fmt(row["p99_ms"], 3),
                          " / ".join(fmt(x, 3) for x in row["p99_runs"]), fmt(row["p999_ms"]),
-                         fmt(row["over_1ms_per_10k"], 1),
+                         fmt(row["over_1ms_per_10k"], 1), fmt(row["stalls_per_10s"], 0),
+                         "—" if row.get("stalls_in_gc_per_10s") is None else fmt(row["stalls_in_gc_per_10s"], 0),
                          "—" if row.get("gc_pauses") is None else f"{row['gc_pauses']:.0f} / {row['gc_pause_ms']} ms",
                          " / ".join(str(r["load1"]) for r in rs)])
     return md_table(["model", "server", "req/s", "wrk p50 ms", "wrk p99 ms (corrected)", "wrk p99 per run",
                      "p50 ms (per request)", "p99 ms (per request)", "p99 per run", "p99.9 ms", "requests > 1 ms per 10k",
-                     "GC pauses / their sum per run", "load avg per run"], rows)
+                     "stalls (> p50 + 1 ms) per 10 s", "… of them in a GC pause", "GC pauses / their sum per run", "load avg per run"], rows)
 
 
 BENCHES = {"limit": bench_limit, "ratio": bench_ratio, "small": bench_small, "sweep": bench_sweep,

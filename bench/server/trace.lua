@@ -1,5 +1,6 @@
--- wrk script for one connection: POST a JSON body file and log every request's own latency
--- (microseconds, monotonic clock) to a file, one per line, besides wrk's summary line.
+-- wrk script for one connection: POST a JSON body file and log every request's own latency to a
+-- file, one line per request: when it was sent and how long it took (microseconds, CLOCK_MONOTONIC,
+-- the clock of the JVM's -Xlog timenanos decorator), besides wrk's summary line.
 --   wrk -t1 -c1 -d10s -s bench/server/trace.lua URL -- body.json latencies.txt
 -- wrk's own percentiles are corrected for coordinated omission: a request that took T is
 -- counted again at T - i, T - 2i, ... for the mean interval i between requests, as if requests
@@ -35,5 +36,5 @@ function request()
 end
 
 function response(status, headers, body)
-  log:write(string.format("%.1f\n", now_us() - sent))
+  log:write(string.format("%.1f %.1f\n", sent, now_us() - sent))
 end
