@@ -3,8 +3,8 @@
 
     python3 bench/server/stalls.py [digits_1|heavy_1] [windows]
 
-Starts the server (baseline batching, 1 intra-op thread), warms it up like bench.py does (30,000
-requests or 60 s), then for each 10 s window of one connection (wrk with server/trace.lua) prints:
+Starts the server (baseline batching, 1 intra-op thread), warms it up as bench.py does (30,000
+requests and the JIT quiet, at most 60 s), then for each 10 s window of one connection (wrk with server/trace.lua) prints:
 - the client's view: requests that took over 1, 2 and 4 ms;
 - the server's view, from its Prometheus histograms over the same window: requests whose time
   inside the server (modelship_inference_request_duration_seconds), wait for the batch worker
