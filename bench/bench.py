@@ -437,19 +437,32 @@ def wrk_traced(target, body_file, secs):
         return r, [tuple(float(x) / 1000 for x in line.split()) for line in f]
 
 
-def jit_cpu(pid):
-    """CPU seconds the JVM's JIT compiler threads of process pid used so far (0 for a process without)."""
-    total = 0
+def thread_stats(pid):
+    """{tid: (name, CPU ticks, voluntary switches, involuntary switches)} of process pid's threads, from
+    /proc (CPU = utime + stime, in SC_CLK_TCK ticks); threads that end meanwhile are left out."""
+    out = {}
     try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
+        tids = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return out
+    for tid in tids:
+        try:
             with open(f"/proc/{pid}/task/{tid}/stat") as f:
                 stat = f.read()
-            if "CompilerThre" in stat[stat.index("(") + 1:stat.rindex(")")]:
-                fields = stat[stat.rindex(")") + 2:].split()
-                total += int(fields[11]) + int(fields[12])
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    return total / os.sysconf("SC_CLK_TCK")
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                status = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+        except FileNotFoundError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[tid] = (stat[stat.index("(") + 1:stat.rindex(")")], int(fields[11]) + int(fields[12]),
+                    int(status["voluntary_ctxt_switches"]), int(status["nonvoluntary_ctxt_switches"]))
+    return out
+
+
+def jit_cpu(pid):
+    """CPU seconds the JVM's JIT compiler threads of process pid used so far (0 for a process without)."""
+    ticks = sum(cpu for name, cpu, _, _ in thread_stats(pid).values() if "CompilerThre" in name)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # Warm-up goes on while the JIT compilers use more than this share of a core: 30,000 one-row requests to

@@ -48,23 +48,6 @@ def over(port):
     return out
 
 
-def threads(pid):
-    """{tid: (name, CPU ticks, voluntary switches, involuntary switches)}; threads that ended are skipped."""
-    out = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                stat = f.read()
-            with open(f"/proc/{pid}/task/{tid}/status") as f:
-                status = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
-        except FileNotFoundError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        out[tid] = (stat[stat.index("(") + 1:stat.rindex(")")], int(fields[11]) + int(fields[12]),  # utime + stime
-                    int(status["voluntary_ctxt_switches"]), int(status["nonvoluntary_ctxt_switches"]))
-    return out
-
-
 def main():
     name = sys.argv[1] if len(sys.argv) > 1 else "digits_1"
     windows = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -76,9 +59,9 @@ def main():
     with bench.Server(model, port, intra=1) as s:
         bench.warm(s, body, 1, 30000, 60)
         for w in range(windows):
-            t0, h0 = threads(s.pid), over(port)
+            t0, h0 = bench.thread_stats(s.pid), over(port)
             r, reqs = bench.wrk_traced(s, body, 10)
-            t1, h1 = threads(s.pid), over(port)
+            t1, h1 = bench.thread_stats(s.pid), over(port)
             lat = [ms for _, ms in reqs]
             print(f"window {w + 1}: {len(lat)} requests, wrk p99 {r['p99_ms']} ms (corrected), load {bench.load1()}")
             print("  client: over 1 / 2 / 4 ms: " + " / ".join(str(sum(1 for x in lat if x > t)) for t in (1, 2, 4)))
