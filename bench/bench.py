@@ -96,12 +96,18 @@ def pressure():
         return None
 
 
+def read_stat(path):
+    """(name, CPU ticks: utime + stime) from a /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat file."""
+    with open(path) as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2:].split()
+    return stat[stat.index("(") + 1:stat.rindex(")")], int(fields[11]) + int(fields[12])
+
+
 def proc_cpu(pid):
     """CPU seconds (user+system) of a process and its threads so far."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            parts = f.read().rsplit(")", 1)[1].split()
-        return (int(parts[11]) + int(parts[12])) / CLK_TCK
+        return read_stat(f"/proc/{pid}/stat")[1] / CLK_TCK
     except OSError:
         return 0.0
 
@@ -447,22 +453,19 @@ def thread_stats(pid):
         return out
     for tid in tids:
         try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                stat = f.read()
+            name, ticks = read_stat(f"/proc/{pid}/task/{tid}/stat")
             with open(f"/proc/{pid}/task/{tid}/status") as f:
                 status = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
         except FileNotFoundError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        out[tid] = (stat[stat.index("(") + 1:stat.rindex(")")], int(fields[11]) + int(fields[12]),
-                    int(status["voluntary_ctxt_switches"]), int(status["nonvoluntary_ctxt_switches"]))
+        out[tid] = (name, ticks, int(status["voluntary_ctxt_switches"]), int(status["nonvoluntary_ctxt_switches"]))
     return out
 
 
 def jit_cpu(pid):
     """CPU seconds the JVM's JIT compiler threads of process pid used so far (0 for a process without)."""
     ticks = sum(cpu for name, cpu, _, _ in thread_stats(pid).values() if "CompilerThre" in name)
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return ticks / CLK_TCK
 
 
 # Warm-up goes on while the JIT compilers use more than this share of a core: 30,000 one-row requests to

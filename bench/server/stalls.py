@@ -54,7 +54,7 @@ def main():
     bench.prepare()
     model = bench.DIGITS if name.startswith("digits") else bench.HEAVY
     body = bench.body(name)
-    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    tick_ms = 1000 / bench.CLK_TCK
     port = 31495
     with bench.Server(model, port, intra=1) as s:
         bench.warm(s, body, 1, 30000, 60)
