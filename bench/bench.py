@@ -278,12 +278,15 @@ class Server:
         except Exception:
             return None
         c = s = None
+        compute = 0.0  # seconds the batch worker spent in ONNX Runtime, over both protocols' series
         for line in text.splitlines():
             if line.startswith("modelship_inference_batch_size_count{"):
                 c = float(line.split()[-1])
             elif line.startswith("modelship_inference_batch_size_sum{"):
                 s = float(line.split()[-1])
-        return (c, s) if c is not None else None
+            elif line.startswith("modelship_inference_compute_duration_seconds_sum{"):
+                compute += float(line.split()[-1])
+        return (c, s, compute) if c is not None else None
 
 
 class Peer:
@@ -506,6 +509,8 @@ def measure(target, body_file, rows, conc, secs):
     }
     if b0 and b1 and b1[0] > b0[0]:
         out["avg_batch"] = round((b1[1] - b0[1]) / (b1[0] - b0[0]), 1)
+        if len(b1) > 2 and r["rps"] > 0:  # ours: how much of the run the worker was inside ONNX Runtime
+            out["ort_busy"] = round((b1[2] - b0[2]) / (r["requests"] / r["rps"]), 3)
     return out
 
 
@@ -580,8 +585,15 @@ def bench_ratio(a):
                 log(f"ratio {name} c={conc} rep {rep + 1}/{a.reps}")
                 lim = inprocess(HEAVY, a.intra, [limit_batch], a.secs, warmup=1.0)[0]
                 m = measure(s, body(name), rows, conc, a.secs)
+                # The same loop at the batch size the server did form: a closed loop of C clients keeps
+                # some requests on their way back and forth while the worker computes, so it forms
+                # smaller batches than C x rows, and ONNX Runtime's cost per row depends on the batch.
+                formed = max(1, round(m.get("avg_batch") or limit_batch))
+                at_formed = inprocess(HEAVY, a.intra, [formed], a.secs, warmup=1.0)[0]
                 m.update(limit_rows_per_s=lim["rows_per_s"], limit_cpu_ms_per_row=lim.get("cpu_ms_per_row_upper"),
-                         ratio=m["rows_per_s"] / lim["rows_per_s"])
+                         ratio=m["rows_per_s"] / lim["rows_per_s"], formed_batch=formed,
+                         formed_rows_per_s=at_formed["rows_per_s"],
+                         ratio_formed=m["rows_per_s"] / at_formed["rows_per_s"])
                 runs.append(m)
             row = {"body": name, "rows_per_request": rows, "concurrency": conc, "limit_batch": limit_batch,
                    "intra": a.intra, **{k: med([r.get(k) for r in runs]) for k in runs[0]},
@@ -591,10 +603,13 @@ def bench_ratio(a):
             text.append([f"{conc} × {rows} row(s) ({name})", round(row["rows_per_s"]), fmt(row["p50_ms"]),
                          fmt(row["p99_ms"]), row.get("avg_batch"), f"batch {limit_batch}: {round(row['limit_rows_per_s'])}",
                          fmt(row["ratio"]), " / ".join(map(str, row["ratios"])),
+                         f"batch {round(row['formed_batch'])}: {round(row['formed_rows_per_s'])}",
+                         fmt(row["ratio_formed"]), fmt(row.get("ort_busy"), 2),
                          fmt(row["cpu_ms_per_row"], 3), fmt(row["limit_cpu_ms_per_row"], 3),
                          " / ".join(map(str, row["load1s"]))])
     return md_table(["load (concurrency × rows)", "server rows/s", "p50 ms", "p99 ms", "avg batch",
-                     "in-process rows/s", "ratio (median)", "ratio per run", "server CPU ms/row",
+                     "in-process rows/s", "ratio (median)", "ratio per run", "in-process at the batch formed",
+                     "ratio at the batch formed", "worker in ONNX Runtime (share of the run)", "server CPU ms/row",
                      "in-process CPU ms/row (upper)", "load avg per run"], text)
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where a c = 1 request's stalls happen: in the client's view, inside the server, and on the cores.
 
-    python3 bench/server/stalls.py [digits_1|heavy_1] [windows]
+    python3 bench/server/stalls.py [digits_1|heavy_1] [windows] [concurrency]
 
 Starts the server (baseline batching, 1 intra-op thread), warms it up as bench.py does (30,000
 requests and the JIT quiet, at most 60 s), then for each 10 s window of one connection (wrk with server/trace.lua) prints:
@@ -14,6 +14,9 @@ requests and the JIT quiet, at most 60 s), then for each 10 s window of one conn
   context switches (it waited: a parked worker, an event loop in epoll) and involuntary ones (it was
   runnable and the scheduler gave its core to another thread). The JIT still compiling shows up as
   "C2 CompilerThre" CPU.
+With a concurrency above 1 (the per-thread view of a loaded server: is the batch worker ever waiting,
+how often is it preempted) the load is plain wrk with that many connections and the client's per-request
+view is left out: tracing every request in Lua would change the load it measures.
 """
 import os
 import re
@@ -51,20 +54,25 @@ def over(port):
 def main():
     name = sys.argv[1] if len(sys.argv) > 1 else "digits_1"
     windows = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    conc = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     bench.prepare()
     model = bench.DIGITS if name.startswith("digits") else bench.HEAVY
     body = bench.body(name)
     tick_ms = 1000 / bench.CLK_TCK
     port = 31495
     with bench.Server(model, port, intra=1) as s:
-        bench.warm(s, body, 1, 30000, 60)
+        bench.warm(s, body, conc, 30000, 60)
         for w in range(windows):
             t0, h0 = bench.thread_stats(s.pid), over(port)
-            r, reqs = bench.wrk_traced(s, body, 10)
+            if conc == 1:
+                r, reqs = bench.wrk_traced(s, body, 10)
+            else:
+                r, reqs = bench.wrk(s.url, body, conc, 10), None
             t1, h1 = bench.thread_stats(s.pid), over(port)
-            lat = [ms for _, ms in reqs]
-            print(f"window {w + 1}: {len(lat)} requests, wrk p99 {r['p99_ms']} ms (corrected), load {bench.load1()}")
-            print("  client: over 1 / 2 / 4 ms: " + " / ".join(str(sum(1 for x in lat if x > t)) for t in (1, 2, 4)))
+            print(f"window {w + 1}: {r['requests']:.0f} requests, wrk p99 {r['p99_ms']} ms (corrected), load {bench.load1()}")
+            if reqs is not None:
+                lat = [ms for _, ms in reqs]
+                print("  client: over 1 / 2 / 4 ms: " + " / ".join(str(sum(1 for x in lat if x > t)) for t in (1, 2, 4)))
             for label in HISTOGRAMS:
                 counts = [h1[label].get(le, 0) - h0[label].get(le, 0) for le in (0.001, 0.002, 0.005)]
                 print(f"  server, {label}: over 1 / 2 / 5 ms: " + " / ".join(f"{c:.0f}" for c in counts))

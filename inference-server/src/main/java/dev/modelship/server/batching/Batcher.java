@@ -439,14 +439,28 @@ public final class Batcher implements AutoCloseable {
         final long enqueuedNanos;
         final Executor answerOn;
         final CompletableFuture<Answer> result = new CompletableFuture<>();
+        /** The first input's rows (1 for a model without inputs). */
+        private final long rows;
+        /** Every input has {@link #rows} rows, so rows can be split back by count. */
+        private final boolean uniformRows;
         /** Set by the worker that owns the request once its answer is on the way. */
         boolean answered;
 
+        /**
+         * Built on the submitting thread: what the worker checks for every queued request while it
+         * forms a batch (its rows, whether they stack) is worked out here, once, off the worker.
+         */
         Pending(Map<String, Tensor> inputs, Set<String> outputs, long enqueuedNanos, Executor answerOn) {
             this.inputs = inputs;
             this.outputs = outputs;
             this.enqueuedNanos = enqueuedNanos;
             this.answerOn = answerOn;
+            this.rows = inputs.isEmpty() ? 1 : inputs.values().iterator().next().rows();
+            boolean uniform = !inputs.isEmpty(); // a model without inputs has nothing to stack
+            for (Tensor t : inputs.values()) {
+                uniform &= t.shape().length > 0 && t.rows() == rows;
+            }
+            this.uniformRows = uniform;
         }
 
         void answer(Answer answer) {
@@ -467,25 +481,21 @@ public final class Batcher implements AutoCloseable {
         }
 
         long rows() {
-            return inputs.values().iterator().next().rows();
+            return rows;
         }
 
+        /** Same input names, each with the same datatype and shape past the first dimension. */
         boolean stacksWith(Pending other) {
-            if (!uniformRows() || !other.uniformRows() || !inputs.keySet().equals(other.inputs.keySet())) {
+            if (!uniformRows || !other.uniformRows || inputs.size() != other.inputs.size()) {
                 return false;
             }
             for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
-                if (!e.getValue().sameRowShape(other.inputs.get(e.getKey()))) {
+                Tensor theirs = other.inputs.get(e.getKey());
+                if (theirs == null || !e.getValue().sameRowShape(theirs)) {
                     return false;
                 }
             }
             return true;
-        }
-
-        /** Every input has the same number of rows, so rows can be split back by count. */
-        boolean uniformRows() {
-            long rows = rows();
-            return inputs.values().stream().allMatch(t -> t.shape().length > 0 && t.rows() == rows);
         }
     }
 }
