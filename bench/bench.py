@@ -509,7 +509,7 @@ def measure(target, body_file, rows, conc, secs):
     }
     if b0 and b1 and b1[0] > b0[0]:
         out["avg_batch"] = round((b1[1] - b0[1]) / (b1[0] - b0[0]), 1)
-        if len(b1) > 2 and r["rps"] > 0:  # ours: how much of the run the worker was inside ONNX Runtime
+        if len(b1) > 2 and r["rps"] > 0:  # ours: the share of the run the worker spent computing (stacking, feeding, session.run)
             out["ort_busy"] = round((b1[2] - b0[2]) / (r["requests"] / r["rps"]), 3)
     return out
 
@@ -609,7 +609,7 @@ def bench_ratio(a):
                          " / ".join(map(str, row["load1s"]))])
     return md_table(["load (concurrency × rows)", "server rows/s", "p50 ms", "p99 ms", "avg batch",
                      "in-process rows/s", "ratio (median)", "ratio per run", "in-process at the batch formed",
-                     "ratio at the batch formed", "worker in ONNX Runtime (share of the run)", "server CPU ms/row",
+                     "ratio at the batch formed", "worker computing (share of the run)", "server CPU ms/row",
                      "in-process CPU ms/row (upper)", "load avg per run"], text)
 
 
