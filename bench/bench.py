@@ -278,7 +278,7 @@ class Server:
         except Exception:
             return None
         c = s = None
-        compute = 0.0  # seconds the batch worker spent in ONNX Runtime, over both protocols' series
+        compute = 0.0  # seconds the batch worker spent computing (stacking, feeding, session.run), all series
         for line in text.splitlines():
             if line.startswith("modelship_inference_batch_size_count{"):
                 c = float(line.split()[-1])
@@ -509,7 +509,7 @@ def measure(target, body_file, rows, conc, secs):
     }
     if b0 and b1 and b1[0] > b0[0]:
         out["avg_batch"] = round((b1[1] - b0[1]) / (b1[0] - b0[0]), 1)
-        if len(b1) > 2 and r["rps"] > 0:  # ours: the share of the run the worker spent computing (stacking, feeding, session.run)
+        if len(b1) > 2 and r["rps"] > 0:  # ours: the share of the run the batch worker spent computing
             out["ort_busy"] = round((b1[2] - b0[2]) / (r["requests"] / r["rps"]), 3)
     return out
 
